@@ -1,0 +1,103 @@
+// The single writer of the event log (ARCHITECTURE.md, "Write path"). It owns
+// the one read-write connection on a dedicated thread (the SQLite executor).
+// Requests queue validated batches into a bounded queue; the writer takes all
+// that is queued, commits it in one transaction (group commit), assigns the
+// global `offset` and per-run `seq`, dedupes by event id, keeps the `runs`
+// view, and only after COMMIT completes each request and publishes the
+// stored events, in offset order, to the commit listener.
+//
+// Thread-safety: try_submit, last_offset and queue_depth may be called from
+// any thread. Callbacks run on the writer thread: they must not block.
+#pragma once
+
+#include "domain/event.hpp"
+#include "persistence/sqlite_handle.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace obs::persistence {
+
+struct writer_options {
+    std::string db_path;                                  // the database file (migrated already)
+    durability sync = durability::normal;                 // synchronous=NORMAL or FULL
+    std::size_t max_queued_events = 50000;                // the queue's bound, in events
+    std::size_t max_group_events = 20000;                 // most events in one transaction
+    std::int64_t checkpoint_after_pages = 4096;           // passive checkpoint when the WAL has this many
+    std::int64_t wal_size_limit_bytes = 64 * 1024 * 1024; // journal_size_limit after a checkpoint
+};
+
+// The answer for one event of a committed batch.
+struct event_ack {
+    std::string id;
+    std::int64_t offset = 0;
+    std::int64_t seq = 0;
+    bool duplicate = false;  // stored earlier with the same body; offset/seq are the stored ones
+};
+
+struct write_outcome {
+    enum class status {
+        committed,  // acks holds one entry per event, in batch order
+        conflict,   // an id was reused with another body: nothing of the batch stored
+        failed,     // SQLite failed (disk full, I/O): nothing of the batch stored
+    };
+    status result = status::failed;
+    std::vector<event_ack> acks;
+    std::size_t conflict_index = 0;  // with conflict: the event's index in the batch
+    std::string message;             // with conflict/failed: a reason safe to show clients
+};
+
+using write_callback = std::function<void(write_outcome)>;
+// Extra work done inside the batch's own savepoint, before its events are
+// inserted (e.g. the artifacts row that must commit with its `artifact`
+// event). Throwing rolls the batch back and fails it with the message.
+using in_transaction_hook = std::function<void(sqlite3* db)>;
+using committed_events = std::shared_ptr<const std::vector<domain::stored_event>>;
+using commit_listener = std::function<void(committed_events)>;
+
+class event_writer {
+public:
+    // Opens the writer connection and reads the last offset. Does not start
+    // the thread. Throws sqlite_error when the database cannot be opened.
+    explicit event_writer(writer_options options);
+    ~event_writer();  // stop()
+    event_writer(const event_writer&) = delete;
+    event_writer& operator=(const event_writer&) = delete;
+
+    // REQUIRES: not started. `listener` receives every committed group's new
+    // (non-duplicate) events in offset order, after COMMIT, on the writer thread.
+    void set_commit_listener(commit_listener listener);
+
+    // Starts the writer thread (and its checkpointer).
+    void start();
+
+    // Queues `batch` (1..n events, all or nothing). Returns false at once,
+    // without calling `done`, when the queue bound would be exceeded or the
+    // writer is stopping. Otherwise `done` is called exactly once, on the
+    // writer thread, after the batch's transaction committed or failed.
+    bool try_submit(std::vector<domain::event> batch, write_callback done, in_transaction_hook hook = {});
+
+    // Stops taking requests, commits everything already queued, runs a
+    // TRUNCATE checkpoint and joins the threads. Idempotent.
+    void stop();
+
+    // The offset of the last committed event (0 for an empty log).
+    std::int64_t last_offset() const;
+    // Events queued and not yet committed.
+    std::size_t queue_depth() const;
+    // False once the last transaction failed for an I/O reason (for /readyz).
+    bool healthy() const;
+    // Human reason for healthy() == false ("" when healthy).
+    std::string health_reason() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace obs::persistence

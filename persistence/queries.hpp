@@ -1,0 +1,73 @@
+// The read side: every query of the read routes and the stream's replay, on a
+// read-only connection that the caller owns (never the writer's). Each
+// function runs to completion synchronously: callers run it off the io thread.
+#pragma once
+
+#include "domain/event.hpp"
+
+#include <boost/json/object.hpp>
+#include <sqlite3.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace obs::persistence {
+
+struct run_filter {
+    std::optional<std::string> status;  // running|succeeded|failed|cancelled
+    std::optional<std::string> agent;
+    std::optional<std::string> tag;      // runs whose tags contain it
+    std::optional<std::int64_t> since_ms; // started_at >= since
+    std::optional<std::int64_t> until_ms; // started_at < until
+    std::size_t limit = 50;               // 1..500
+    std::optional<std::string> cursor;    // next_cursor of the previous page
+};
+
+// Either the JSON body of a read route or a client error (bad cursor).
+struct query_result {
+    std::optional<boost::json::object> body;
+    std::string error;  // set when body is empty: a 400 reason
+};
+
+// {"runs": [run...], "next_cursor": string|null}, newest first (started_at
+// desc, then id desc). The cursor is opaque to clients.
+query_result list_runs(sqlite3* db, const run_filter& filter);
+
+// The run object of API.md plus step_counts (by type), error_count,
+// input_tokens, output_tokens, cost_usd, duration_ms (null while running);
+// nullopt when no such run.
+std::optional<boost::json::object> get_run(sqlite3* db, const std::string& run_id);
+
+struct step_filter {
+    std::int64_t after_seq = 0;
+    std::vector<domain::event_type> types;  // empty: all
+    std::size_t limit = 100;                // 1..1000
+};
+
+// The JSON text {"steps": [event...], "next_after_seq": int|null} (events as
+// encode_stored_event gives them, in seq order); nullopt when no such run.
+std::optional<std::string> list_steps(sqlite3* db, const std::string& run_id, const step_filter& filter);
+
+struct offset_filter {
+    std::vector<std::string> run_ids;        // empty: all runs
+    std::vector<domain::event_type> types;   // empty: all types
+};
+
+// Stored events with after_offset < offset <= up_to_offset that match
+// `filter`, in offset order, at most `limit` of them (the stream's replay,
+// read in pages).
+std::vector<domain::stored_event> events_between(sqlite3* db, std::int64_t after_offset,
+                                                 std::int64_t up_to_offset, const offset_filter& filter,
+                                                 std::size_t limit);
+
+// Counts for /metrics and backups: number of events and the last offset.
+struct log_totals {
+    std::int64_t events = 0;
+    std::int64_t last_offset = 0;
+};
+log_totals read_log_totals(sqlite3* db);
+
+}  // namespace obs::persistence

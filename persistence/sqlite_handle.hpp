@@ -1,0 +1,49 @@
+// RAII ownership of SQLite C handles and the few helpers every SQL caller
+// needs. Errors from SQLite are thrown as sqlite_error (an infrastructure
+// failure); expected outcomes are return values.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace obs::persistence {
+
+struct db_closer {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+struct stmt_finalizer {
+    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using db_ptr = std::unique_ptr<sqlite3, db_closer>;      // owns a connection
+using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;  // owns a statement
+
+// A failed SQLite call: the message holds sqlite3_errmsg and the result code.
+class sqlite_error : public std::runtime_error {
+public:
+    sqlite_error(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    int code() const noexcept { return code_; }
+
+private:
+    int code_;  // the SQLite (extended) result code
+};
+
+// Throws sqlite_error naming `context` when `rc` is not SQLITE_OK/ROW/DONE.
+void check(sqlite3* db, int rc, std::string_view context);
+
+// Runs one or more statements without results (sqlite3_exec); throws on error.
+void exec(sqlite3* db, std::string_view sql);
+
+// Prepares one statement (SQLITE_PREPARE_PERSISTENT); throws on error.
+stmt_ptr prepare(sqlite3* db, std::string_view sql);
+
+enum class durability { normal, full };  // PRAGMA synchronous=NORMAL or FULL
+
+// Opens `path` as the writer or a reader: WAL, busy_timeout, foreign keys,
+// synchronous per `d`; readers open SQLITE_OPEN_READONLY. Throws on error.
+db_ptr open_database(const std::string& path, bool read_only, durability d = durability::normal);
+
+}  // namespace obs::persistence
