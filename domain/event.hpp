@@ -82,6 +82,11 @@ struct stored_event {
 //  "node":..|null,"parent_id":..|null,"payload":{..}}
 std::string encode_stored_event(const stored_event& ev);
 
+// Appends `s` to `out` as a JSON string literal: quote, backslash and
+// U+0000-U+001F escaped, every other byte copied. REQUIRES: `s` is valid
+// UTF-8 (the encoder does not check it).
+void append_json_string(std::string& out, std::string_view s);
+
 // True when `s` is a valid identifier: 1-128 chars of [A-Za-z0-9._:-].
 bool is_valid_id(std::string_view s);
 

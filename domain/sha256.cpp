@@ -1,0 +1,142 @@
+// SHA-256 as FIPS 180-4 defines it: 64-byte blocks, big-endian words, the
+// message padded with 0x80, zeros and the 64-bit bit length. Incremental so
+// that large inputs (artifacts, backups) are hashed as they stream by.
+#include "domain/sha256.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace obs::domain {
+
+namespace {
+
+// The first 32 bits of the fractional parts of the cube roots of the first
+// 64 primes (FIPS 180-4, 4.2.2).
+constexpr std::array<std::uint32_t, 64> round_constants = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+// The first 32 bits of the fractional parts of the square roots of the first
+// 8 primes (FIPS 180-4, 5.3.3).
+constexpr std::array<std::uint32_t, 8> initial_state = {
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+};
+
+constexpr std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+std::uint32_t load_be32(const std::uint8_t* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           std::uint32_t{p[3]};
+}
+
+}  // namespace
+
+sha256::sha256() : state_(initial_state), buffer_{} {}
+
+void sha256::compress_(const std::uint8_t* block) {
+    std::array<std::uint32_t, 64> w;
+    for (int t = 0; t < 16; ++t) w[t] = load_be32(block + 4 * t);
+    for (int t = 16; t < 64; ++t) {
+        const std::uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        const std::uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
+    std::uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+    for (int t = 0; t < 64; ++t) {
+        const std::uint32_t big_s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+        const std::uint32_t ch = (e & f) ^ (~e & g);
+        const std::uint32_t t1 = h + big_s1 + ch + round_constants[t] + w[t];
+        const std::uint32_t big_s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+        const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+        const std::uint32_t t2 = big_s0 + maj;
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    state_[0] += a;
+    state_[1] += b;
+    state_[2] += c;
+    state_[3] += d;
+    state_[4] += e;
+    state_[5] += f;
+    state_[6] += g;
+    state_[7] += h;
+}
+
+void sha256::update(const void* data, std::size_t n) {
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    total_bytes_ += n;
+    // Top up a partial block first, then compress whole blocks straight from
+    // the input without copying, and keep the tail for later.
+    if (buffered_ > 0) {
+        const std::size_t take = std::min(n, buffer_.size() - buffered_);
+        std::memcpy(buffer_.data() + buffered_, p, take);
+        buffered_ += take;
+        p += take;
+        n -= take;
+        if (buffered_ < buffer_.size()) return;
+        compress_(buffer_.data());
+        buffered_ = 0;
+    }
+    for (; n >= buffer_.size(); p += buffer_.size(), n -= buffer_.size()) compress_(p);
+    if (n > 0) {
+        std::memcpy(buffer_.data(), p, n);
+        buffered_ = n;
+    }
+}
+
+std::array<std::uint8_t, 32> sha256::finish() {
+    const std::uint64_t bit_length = total_bytes_ * 8;
+    // Padding: 0x80, zeros up to 56 mod 64, then the length big-endian.
+    buffer_[buffered_++] = 0x80;
+    if (buffered_ > 56) {
+        std::memset(buffer_.data() + buffered_, 0, buffer_.size() - buffered_);
+        compress_(buffer_.data());
+        buffered_ = 0;
+    }
+    std::memset(buffer_.data() + buffered_, 0, 56 - buffered_);
+    for (int i = 0; i < 8; ++i) buffer_[56 + i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
+    compress_(buffer_.data());
+    buffered_ = 0;
+
+    std::array<std::uint8_t, 32> digest;
+    for (int i = 0; i < 8; ++i) {
+        digest[4 * i] = static_cast<std::uint8_t>(state_[i] >> 24);
+        digest[4 * i + 1] = static_cast<std::uint8_t>(state_[i] >> 16);
+        digest[4 * i + 2] = static_cast<std::uint8_t>(state_[i] >> 8);
+        digest[4 * i + 3] = static_cast<std::uint8_t>(state_[i]);
+    }
+    return digest;
+}
+
+std::string sha256::finish_hex() {
+    static constexpr char hex_digits[] = "0123456789abcdef";
+    const auto digest = finish();
+    std::string out(64, '\0');
+    for (std::size_t i = 0; i < digest.size(); ++i) {
+        out[2 * i] = hex_digits[digest[i] >> 4];
+        out[2 * i + 1] = hex_digits[digest[i] & 0x0f];
+    }
+    return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+    sha256 h;
+    h.update(data);
+    return h.finish_hex();
+}
+
+}  // namespace obs::domain

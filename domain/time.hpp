@@ -17,6 +17,14 @@ std::int64_t now_unix_ms();
 // REQUIRES: 0 <= ms < year 10000.
 std::string format_rfc3339_ms(std::int64_t unix_ms);
 
+// format_rfc3339_ms appended to `out`, without a temporary string (for
+// encoders on the hot path). REQUIRES: as format_rfc3339_ms.
+void append_rfc3339_ms(std::string& out, std::int64_t unix_ms);
+
+// The first Unix millisecond past what format_rfc3339_ms can write
+// (10000-01-01T00:00:00Z): callers check parsed times against [0, this).
+inline constexpr std::int64_t rfc3339_ms_limit = 253402300800000;
+
 // Parses an RFC 3339 date-time: `T` or `t` separator, optional fraction of
 // any length (truncated to ms), `Z`/`z` or a `+HH:MM`/`-HH:MM` offset.
 // Rejects impossible dates (Feb 30), out-of-range fields and trailing text.

@@ -83,7 +83,8 @@ public:
     bool try_submit(std::vector<domain::event> batch, write_callback done, in_transaction_hook hook = {});
 
     // Stops taking requests, commits everything already queued, runs a
-    // TRUNCATE checkpoint and joins the threads. Idempotent.
+    // TRUNCATE checkpoint and joins the threads. Idempotent. REQUIRES: not
+    // called from a callback or the listener (it joins the writer thread).
     void stop();
 
     // The offset of the last committed event (0 for an empty log).
@@ -94,6 +95,12 @@ public:
     bool healthy() const;
     // Human reason for healthy() == false ("" when healthy).
     std::string health_reason() const;
+    // Transactions committed so far (each holds one or more requests); for
+    // tests and metrics.
+    std::uint64_t groups_committed() const;
+    // WAL checkpoints run by the checkpointer thread so far (not counting the
+    // TRUNCATE of stop()); for tests and metrics.
+    std::uint64_t checkpoints_run() const;
 
 private:
     struct impl;

@@ -1,0 +1,401 @@
+// The read routes' queries (see queries.hpp). Every function runs its
+// statements inside one read transaction (unless the caller already holds
+// one) so a multi-statement answer is one consistent snapshot. List filters
+// are bound parameters: optional WHERE terms are constant fragments chosen by
+// which filters are present, and lists (run ids, types) are bound as one JSON
+// array read with json_each.
+#include "persistence/queries.hpp"
+
+#include "domain/time.hpp"
+#include "persistence/sqlite_handle.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+namespace obs::persistence {
+
+namespace {
+
+constexpr const char* sql_begin = "BEGIN";
+constexpr const char* sql_commit = "COMMIT";
+
+constexpr const char* sql_run_columns =
+    "SELECT id, name, agent, status, parent_run_id, tags, metadata, started_ms, ended_ms, last_event_ms, "
+    "step_count, error_count, input_tokens, output_tokens, cost_usd FROM runs";
+constexpr const char* sql_where_status = " AND status = ?";
+constexpr const char* sql_where_agent = " AND agent = ?";
+constexpr const char* sql_where_tag = " AND EXISTS (SELECT 1 FROM json_each(runs.tags) WHERE json_each.value = ?)";
+constexpr const char* sql_where_since = " AND started_ms >= ?";
+constexpr const char* sql_where_until = " AND started_ms < ?";
+constexpr const char* sql_where_before_cursor = " AND (started_ms, id) < (?, ?)";
+constexpr const char* sql_runs_order = " ORDER BY started_ms DESC, id DESC LIMIT ?";
+constexpr const char* sql_run_by_id = " WHERE id = ?1";
+constexpr const char* sql_step_counts = "SELECT type, count(*) FROM events WHERE run_id = ?1 GROUP BY type";
+constexpr const char* sql_run_exists = "SELECT 1 FROM runs WHERE id = ?1";
+constexpr const char* sql_steps =
+    "SELECT \"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, payload FROM events "
+    "WHERE run_id = ?1 AND seq > ?2 AND (?3 IS NULL OR type IN (SELECT value FROM json_each(?3))) "
+    "ORDER BY seq LIMIT ?4";
+constexpr const char* sql_events_between =
+    "SELECT \"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, payload FROM events "
+    "WHERE \"offset\" > ?1 AND \"offset\" <= ?2 "
+    "AND (?3 IS NULL OR run_id IN (SELECT value FROM json_each(?3))) "
+    "AND (?4 IS NULL OR type IN (SELECT value FROM json_each(?4))) "
+    "ORDER BY \"offset\" LIMIT ?5";
+constexpr const char* sql_totals = "SELECT count(*), coalesce(max(\"offset\"), 0) FROM events";
+
+constexpr std::size_t max_runs_page = 500;
+constexpr std::size_t max_steps_page = 1000;
+
+// Holds a read transaction for the scope unless the caller already has one.
+class read_transaction {
+public:
+    explicit read_transaction(sqlite3* db) : db_(db), owned_(sqlite3_get_autocommit(db) != 0) {
+        if (owned_) exec(db_, sql_begin);
+    }
+    ~read_transaction() {
+        if (owned_) sqlite3_exec(db_, sql_commit, nullptr, nullptr, nullptr);
+    }
+    read_transaction(const read_transaction&) = delete;
+    read_transaction& operator=(const read_transaction&) = delete;
+
+private:
+    sqlite3* db_;
+    bool owned_;  // began here, so ends here
+};
+
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+std::string_view column_view(sqlite3_stmt* s, int col) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    if (text == nullptr) return {};
+    return {text, static_cast<std::size_t>(sqlite3_column_bytes(s, col))};
+}
+
+std::optional<std::string> column_opt(sqlite3_stmt* s, int col) {
+    if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
+    return std::string{column_view(s, col)};
+}
+
+boost::json::value text_or_null(sqlite3_stmt* s, int col) {
+    if (sqlite3_column_type(s, col) == SQLITE_NULL) return nullptr;
+    return boost::json::string(column_view(s, col));
+}
+
+boost::json::value time_or_null(sqlite3_stmt* s, int col) {
+    if (sqlite3_column_type(s, col) == SQLITE_NULL) return nullptr;
+    const std::int64_t ms = sqlite3_column_int64(s, col);
+    if (ms < 0 || ms >= domain::rfc3339_ms_limit) return nullptr;  // not representable in RFC 3339
+    return boost::json::string(domain::format_rfc3339_ms(ms));
+}
+
+// The stored JSON text of tags/metadata; the writer only stores what
+// validation produced, so a parse failure means a damaged row: shown empty.
+boost::json::value stored_json(sqlite3_stmt* s, int col, boost::json::value empty) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(column_view(s, col), ec);
+    return ec ? empty : v;
+}
+
+// The run object of API.md from a row of sql_run_columns.
+boost::json::object run_object(sqlite3_stmt* s) {
+    boost::json::object run;
+    run["id"] = boost::json::string(column_view(s, 0));
+    run["name"] = text_or_null(s, 1);
+    run["agent"] = text_or_null(s, 2);
+    run["status"] = boost::json::string(column_view(s, 3));
+    run["parent_run_id"] = text_or_null(s, 4);
+    run["tags"] = stored_json(s, 5, boost::json::array{});
+    run["metadata"] = stored_json(s, 6, boost::json::object{});
+    run["started_at"] = time_or_null(s, 7);
+    run["ended_at"] = time_or_null(s, 8);
+    run["last_event_at"] = time_or_null(s, 9);
+    run["step_count"] = sqlite3_column_int64(s, 10);
+    run["error_count"] = sqlite3_column_int64(s, 11);
+    return run;
+}
+
+domain::stored_event stored_event_from(sqlite3_stmt* s) {
+    domain::stored_event ev;
+    ev.offset = sqlite3_column_int64(s, 0);
+    ev.id = std::string{column_view(s, 1)};
+    ev.run_id = std::string{column_view(s, 2)};
+    ev.seq = sqlite3_column_int64(s, 3);
+    // Only the writer stores types, from the enum; an unknown name is a
+    // damaged row, shown as a log event rather than failing the page.
+    ev.type = domain::parse_event_type(column_view(s, 4)).value_or(domain::event_type::log);
+    ev.ts_ms = sqlite3_column_int64(s, 5);
+    ev.received_ms = sqlite3_column_int64(s, 6);
+    ev.node = column_opt(s, 7);
+    ev.parent_id = column_opt(s, 8);
+    ev.payload_json = std::string{column_view(s, 9)};
+    return ev;
+}
+
+// A JSON array of strings for json_each, or nullopt for "no filter".
+template <typename T, typename F>
+std::optional<std::string> json_list(const std::vector<T>& items, F name) {
+    if (items.empty()) return std::nullopt;
+    boost::json::array a;
+    for (const T& item : items) a.emplace_back(boost::json::string(name(item)));
+    return boost::json::serialize(a);
+}
+
+void bind_opt_text(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+    if (v) {
+        bind_text(s, i, *v);
+    } else {
+        sqlite3_bind_null(s, i);
+    }
+}
+
+// --- list_runs' cursor: base64url("<started_ms>.<id>"), no padding ---
+
+constexpr std::string_view b64_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string base64url_encode(std::string_view in) {
+    std::string out;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (const char c : in) {
+        acc = (acc << 8) | static_cast<unsigned char>(c);
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out += b64_alphabet[(acc >> bits) & 0x3f];
+        }
+    }
+    if (bits > 0) out += b64_alphabet[(acc << (6 - bits)) & 0x3f];
+    return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view in) {
+    if (in.size() % 4 == 1) return std::nullopt;
+    std::string out;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (const char c : in) {
+        const std::size_t v = b64_alphabet.find(c);
+        if (v == std::string_view::npos) return std::nullopt;
+        acc = (acc << 6) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xff);
+        }
+    }
+    if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;  // only the canonical form
+    return out;
+}
+
+struct run_cursor {
+    std::int64_t started_ms = 0;
+    std::string id;
+};
+
+std::string encode_cursor(std::int64_t started_ms, std::string_view id) {
+    return base64url_encode(std::to_string(started_ms) + "." + std::string{id});
+}
+
+std::optional<run_cursor> decode_cursor(std::string_view text) {
+    const std::optional<std::string> raw = base64url_decode(text);
+    if (!raw) return std::nullopt;
+    const std::size_t dot = raw->find('.');  // ids may hold dots, numbers do not
+    if (dot == std::string::npos) return std::nullopt;
+    run_cursor c;
+    const char* first = raw->data();
+    const char* last = raw->data() + dot;
+    const auto [end, ec] = std::from_chars(first, last, c.started_ms);
+    if (ec != std::errc{} || end != last || dot == 0) return std::nullopt;
+    c.id = raw->substr(dot + 1);
+    if (!domain::is_valid_id(c.id)) return std::nullopt;
+    return c;
+}
+
+}  // namespace
+
+query_result list_runs(sqlite3* db, const run_filter& filter) {
+    query_result result;
+    std::optional<run_cursor> after;
+    if (filter.cursor) {
+        after = decode_cursor(*filter.cursor);
+        if (!after) {
+            result.error = "cursor is not a next_cursor of this route";
+            return result;
+        }
+    }
+    const std::size_t limit = std::clamp<std::size_t>(filter.limit, 1, max_runs_page);
+
+    std::string sql = sql_run_columns;
+    sql += " WHERE 1";
+    if (filter.status) sql += sql_where_status;
+    if (filter.agent) sql += sql_where_agent;
+    if (filter.tag) sql += sql_where_tag;
+    if (filter.since_ms) sql += sql_where_since;
+    if (filter.until_ms) sql += sql_where_until;
+    if (after) sql += sql_where_before_cursor;
+    sql += sql_runs_order;
+
+    read_transaction tx(db);
+    stmt_ptr stmt = prepare(db, sql);
+    sqlite3_stmt* s = stmt.get();
+    int i = 0;
+    if (filter.status) bind_text(s, ++i, *filter.status);
+    if (filter.agent) bind_text(s, ++i, *filter.agent);
+    if (filter.tag) bind_text(s, ++i, *filter.tag);
+    if (filter.since_ms) sqlite3_bind_int64(s, ++i, *filter.since_ms);
+    if (filter.until_ms) sqlite3_bind_int64(s, ++i, *filter.until_ms);
+    if (after) {
+        sqlite3_bind_int64(s, ++i, after->started_ms);
+        bind_text(s, ++i, after->id);
+    }
+    // One row more than the page tells whether another page follows.
+    sqlite3_bind_int64(s, ++i, static_cast<std::int64_t>(limit + 1));
+
+    boost::json::array runs;
+    std::optional<std::string> next_cursor;
+    std::int64_t last_started_ms = 0;  // the key of the page's last run
+    std::string last_id;
+    int rc = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (runs.size() == limit) {
+            next_cursor = encode_cursor(last_started_ms, last_id);
+            rc = SQLITE_DONE;
+            break;
+        }
+        runs.emplace_back(run_object(s));
+        last_started_ms = sqlite3_column_int64(s, 7);
+        last_id = std::string{column_view(s, 0)};
+    }
+    check(db, rc, "list runs");
+
+    boost::json::object body;
+    body["runs"] = std::move(runs);
+    body["next_cursor"] = next_cursor ? boost::json::value(boost::json::string(*next_cursor)) : nullptr;
+    result.body = std::move(body);
+    return result;
+}
+
+std::optional<boost::json::object> get_run(sqlite3* db, const std::string& run_id) {
+    read_transaction tx(db);
+    stmt_ptr run_stmt = prepare(db, std::string{sql_run_columns} + sql_run_by_id);
+    sqlite3_stmt* s = run_stmt.get();
+    bind_text(s, 1, run_id);
+    const int rc = sqlite3_step(s);
+    check(db, rc, "get run");
+    if (rc != SQLITE_ROW) return std::nullopt;
+
+    boost::json::object run = run_object(s);
+    run["input_tokens"] = sqlite3_column_int64(s, 12);
+    run["output_tokens"] = sqlite3_column_int64(s, 13);
+    run["cost_usd"] = sqlite3_column_double(s, 14);
+    if (sqlite3_column_type(s, 8) == SQLITE_NULL) {
+        run["duration_ms"] = nullptr;
+    } else {
+        run["duration_ms"] = sqlite3_column_int64(s, 8) - sqlite3_column_int64(s, 7);
+    }
+
+    stmt_ptr counts_stmt = prepare(db, sql_step_counts);
+    sqlite3_stmt* c = counts_stmt.get();
+    bind_text(c, 1, run_id);
+    boost::json::object step_counts;
+    int crc = 0;
+    while ((crc = sqlite3_step(c)) == SQLITE_ROW) {
+        step_counts[column_view(c, 0)] = sqlite3_column_int64(c, 1);
+    }
+    check(db, crc, sql_step_counts);
+    run["step_counts"] = std::move(step_counts);
+    return run;
+}
+
+std::optional<std::string> list_steps(sqlite3* db, const std::string& run_id, const step_filter& filter) {
+    read_transaction tx(db);
+    {
+        stmt_ptr exists = prepare(db, sql_run_exists);
+        bind_text(exists.get(), 1, run_id);
+        const int rc = sqlite3_step(exists.get());
+        check(db, rc, sql_run_exists);
+        if (rc != SQLITE_ROW) return std::nullopt;
+    }
+    const std::size_t limit = std::clamp<std::size_t>(filter.limit, 1, max_steps_page);
+    const std::optional<std::string> types = json_list(filter.types, [](domain::event_type t) { return domain::to_string(t); });
+
+    stmt_ptr stmt = prepare(db, sql_steps);
+    sqlite3_stmt* s = stmt.get();
+    bind_text(s, 1, run_id);
+    sqlite3_bind_int64(s, 2, filter.after_seq);
+    bind_opt_text(s, 3, types);
+    sqlite3_bind_int64(s, 4, static_cast<std::int64_t>(limit + 1));  // one more: is there a next page?
+
+    std::string out = "{\"steps\":[";
+    std::size_t n = 0;
+    std::int64_t last_seq = 0;
+    bool more = false;
+    int rc = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == limit) {
+            more = true;
+            rc = SQLITE_DONE;
+            break;
+        }
+        const domain::stored_event ev = stored_event_from(s);
+        if (n++ > 0) out += ',';
+        out += domain::encode_stored_event(ev);
+        last_seq = ev.seq;
+    }
+    check(db, rc, "list steps");
+    out += "],\"next_after_seq\":";
+    out += more ? std::to_string(last_seq) : std::string{"null"};
+    out += '}';
+    return out;
+}
+
+std::vector<domain::stored_event> events_between(sqlite3* db, std::int64_t after_offset, std::int64_t up_to_offset,
+                                                 const offset_filter& filter, std::size_t limit) {
+    std::vector<domain::stored_event> events;
+    if (limit == 0 || up_to_offset <= after_offset) return events;
+    const std::optional<std::string> runs = json_list(filter.run_ids, [](const std::string& r) { return r; });
+    const std::optional<std::string> types =
+        json_list(filter.types, [](domain::event_type t) { return domain::to_string(t); });
+
+    read_transaction tx(db);
+    stmt_ptr stmt = prepare(db, sql_events_between);
+    sqlite3_stmt* s = stmt.get();
+    sqlite3_bind_int64(s, 1, after_offset);
+    sqlite3_bind_int64(s, 2, up_to_offset);
+    bind_opt_text(s, 3, runs);
+    bind_opt_text(s, 4, types);
+    sqlite3_bind_int64(s, 5, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    events.reserve(std::min<std::size_t>(limit, 1024));
+    int rc = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) events.push_back(stored_event_from(s));
+    check(db, rc, "events between");
+    return events;
+}
+
+replay_page read_replay_page(sqlite3* db, std::int64_t after_offset, std::int64_t up_to_offset,
+                             const offset_filter& filter, std::size_t limit, std::size_t max_scanned) {
+    replay_page page;
+    // Offsets are gap-free, so this window holds at most max_scanned rows.
+    const std::int64_t window = static_cast<std::int64_t>(std::min<std::size_t>(std::max<std::size_t>(max_scanned, 1), INT64_MAX / 2));
+    const std::int64_t window_end = up_to_offset - after_offset > window ? after_offset + window : up_to_offset;
+    page.events = events_between(db, after_offset, window_end, filter, limit);
+    // A full page may stop short of the window: continue after its last event.
+    page.scanned_to = page.events.size() == limit && limit > 0 ? page.events.back().offset : std::max(after_offset, window_end);
+    return page;
+}
+
+log_totals read_log_totals(sqlite3* db) {
+    read_transaction tx(db);
+    stmt_ptr stmt = prepare(db, sql_totals);
+    check(db, sqlite3_step(stmt.get()), sql_totals);
+    return log_totals{sqlite3_column_int64(stmt.get(), 0), sqlite3_column_int64(stmt.get(), 1)};
+}
+
+}  // namespace obs::persistence

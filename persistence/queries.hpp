@@ -63,6 +63,16 @@ std::vector<domain::stored_event> events_between(sqlite3* db, std::int64_t after
                                                  std::int64_t up_to_offset, const offset_filter& filter,
                                                  std::size_t limit);
 
+// One page of the stream's replay that reads a bounded number of rows even
+// when the filters match few of them: it looks at most `max_scanned` offsets
+// past `after_offset` (offsets are gap-free, so at most that many rows).
+struct replay_page {
+    std::vector<domain::stored_event> events;  // matching events, in offset order, at most `limit`
+    std::int64_t scanned_to = 0;  // every offset <= this was looked at: the next page's after_offset
+};
+replay_page read_replay_page(sqlite3* db, std::int64_t after_offset, std::int64_t up_to_offset,
+                             const offset_filter& filter, std::size_t limit, std::size_t max_scanned);
+
 // Counts for /metrics and backups: number of events and the last offset.
 struct log_totals {
     std::int64_t events = 0;

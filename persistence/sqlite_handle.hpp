@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -45,5 +46,11 @@ enum class durability { normal, full };  // PRAGMA synchronous=NORMAL or FULL
 // Opens `path` as the writer or a reader: WAL, busy_timeout, foreign keys,
 // synchronous per `d`; readers open SQLITE_OPEN_READONLY. Throws on error.
 db_ptr open_database(const std::string& path, bool read_only, durability d = durability::normal);
+
+// The settings of the one writer connection, on top of open_database's:
+// no automatic checkpoint (the writer schedules its own, off the commit
+// path), journal_size_limit, a page cache sized for the indexes' working set
+// and in-memory savepoint journals. Throws sqlite_error.
+void apply_writer_pragmas(sqlite3* db, std::int64_t wal_size_limit_bytes);
 
 }  // namespace obs::persistence

@@ -1,0 +1,381 @@
+// The backup orchestration (see backup_job.hpp). The io coroutine only
+// awaits: every blocking step is a job on the worker thread, co_spawned
+// there and awaited, and the archive's parts come back through a
+// concurrent_channel.
+#include "backup/backup_job.hpp"
+
+#include "backup/backup_record.hpp"
+#include "backup/file_io.hpp"
+#include "backup/snapshot.hpp"
+#include "domain/time.hpp"
+#include "persistence/sqlite_handle.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+namespace obs::backup {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+// One message from the worker to the uploader.
+struct part_message {
+    std::string data;     // the part's bytes
+    bool last = false;    // the final part
+    bool failed = false;  // the archive failed: no more parts will come
+};
+using part_channel = asio::experimental::concurrent_channel<void(boost::system::error_code, part_message)>;
+
+struct produce_result {
+    archive_summary summary;
+    std::string error;  // the archive failed (a file could not be read ...)
+};
+
+struct upload_result {
+    bool ok = false;
+    std::optional<s3_error> s3;  // S3's refusal, when that is why it failed
+};
+
+// What the worker prepares before any byte is archived.
+struct prepared {
+    snapshot_result snapshot;
+    std::vector<archive_file> files;
+};
+
+}  // namespace
+
+// Whether a backup runs, and how to stop it: shared by the runner and the
+// run() coroutine so that either may go first at shutdown.
+struct backup_runner::active_state {
+    bool running = false;
+    std::shared_ptr<archive_producer> producer;
+    part_channel* channel = nullptr;  // valid while the upload runs (io thread)
+};
+
+boost::json::object to_json(const backup_outcome& o) {
+    return boost::json::object{{"id", o.id},           {"location", o.location}, {"bytes", o.bytes},
+                               {"sha256", o.sha256},   {"db_bytes", o.db_bytes}, {"events", o.events},
+                               {"last_offset", o.last_offset}, {"duration_ms", o.duration_ms}};
+}
+
+int http_status_for(backup_status s) {
+    switch (s) {
+    case backup_status::ok: return 201;
+    case backup_status::busy: return 409;
+    case backup_status::not_configured: return 503;
+    case backup_status::s3_error: return 502;
+    case backup_status::io_error: return 500;
+    }
+    return 500;
+}
+
+std::vector<archive_file> list_artifact_files(const std::string& data_dir) {
+    std::vector<archive_file> files;
+    const fs::path root = fs::path(data_dir) / "artifacts";
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) return files;
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        const fs::path rel = it->path().lexically_relative(root);
+        if (it->is_directory() && rel == "tmp") {
+            it.disable_recursion_pending();  // uploads in progress
+            continue;
+        }
+        if (!it->is_regular_file()) continue;
+        files.push_back(archive_file{"artifacts/" + rel.generic_string(), it->path().string()});
+    }
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return files;
+}
+
+std::string backup_key(const std::string& prefix, std::int64_t unix_ms) {
+    std::string stamp;
+    for (char c : domain::format_rfc3339_ms(unix_ms)) {
+        if (c != '-' && c != ':' && c != '.') stamp += c;
+    }
+    return prefix + "observability-" + stamp + ".tar.gz";
+}
+
+backup_runner::backup_runner(asio::any_io_executor io)
+    : io_(io), http_(io), active_(std::make_shared<active_state>()) {}
+
+backup_runner::~backup_runner() {
+    if (active_->producer) active_->producer->cancel();
+    if (active_->channel != nullptr) active_->channel->close();  // unblocks the worker's send
+    worker_.join();
+}
+
+bool backup_runner::running() const noexcept { return active_->running; }
+
+namespace {
+
+// Runs `f` on `worker` and resumes on the caller's executor with its value
+// (or its exception).
+template <class F>
+auto on_worker(asio::thread_pool& worker, F f) -> asio::awaitable<decltype(f())> {
+    using result = decltype(f());
+    co_return co_await asio::co_spawn(
+        worker.get_executor(), [f = std::move(f)]() mutable -> asio::awaitable<result> { co_return f(); },
+        asio::use_awaitable);
+}
+
+// The uploader: takes parts from the channel and sends them to S3.
+asio::awaitable<upload_result> upload_parts(s3_client& s3, std::string key, part_channel& channel,
+                                            archive_producer& producer) {
+    upload_result u;
+    // On every way out without success (an exception included) the worker
+    // must be released, or it would block forever on a full channel.
+    struct release_worker {
+        const upload_result& u;
+        part_channel& channel;
+        archive_producer& producer;
+        ~release_worker() {
+            if (u.ok) return;
+            producer.cancel();
+            channel.close();
+        }
+    } release{u, channel, producer};
+    std::optional<std::string> upload_id;
+    std::vector<std::string> etags;
+    for (int part_number = 1;; ++part_number) {
+        auto [ec, msg] = co_await channel.async_receive(asio::as_tuple(asio::use_awaitable));
+        if (ec || msg.failed) break;
+        auto body = std::make_shared<const std::string>(std::move(msg.data));
+        if (part_number == 1 && msg.last) {
+            auto r = co_await s3.put_object(key, body);  // the whole archive fits one part
+            if (r) u.ok = true;
+            else u.s3 = r.error();
+            break;
+        }
+        if (!upload_id) {
+            auto r = co_await s3.create_multipart_upload(key);
+            if (!r) {
+                u.s3 = r.error();
+                break;
+            }
+            upload_id = *r;
+        }
+        auto r = co_await s3.upload_part(key, *upload_id, part_number, body);
+        if (!r) {
+            u.s3 = r.error();
+            break;
+        }
+        etags.push_back(*r);
+        if (msg.last) {
+            auto c = co_await s3.complete_multipart_upload(key, *upload_id, etags);
+            if (c) u.ok = true;
+            else u.s3 = c.error();
+            break;
+        }
+    }
+    if (!u.ok) {
+        producer.cancel();
+        channel.close();  // the worker stops at its next send
+        // Leave no visible object and no parts billed: abort (best effort;
+        // a lifecycle rule catches what an unreachable S3 leaves).
+        if (upload_id) (void)co_await s3.abort_multipart_upload(key, *upload_id);
+    }
+    co_return u;
+}
+
+// The worker's half: archive into parts and send them through the channel,
+// blocking while it is full.
+produce_result produce_parts(archive_producer& producer, part_channel& channel) {
+    produce_result r;
+    auto send = [&channel](part_message msg) {
+        try {
+            channel.async_send(boost::system::error_code{}, std::move(msg), asio::use_future).get();
+            return true;
+        } catch (const std::exception&) {
+            return false;  // the uploader closed the channel: it gave up
+        }
+    };
+    try {
+        r.summary = producer.run([&](std::string part, bool last) { return send(part_message{std::move(part), last, false}); });
+    } catch (const std::exception& e) {
+        r.error = e.what();
+        send(part_message{{}, true, true});
+    }
+    return r;
+}
+
+}  // namespace
+
+asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
+    backup_outcome out;
+    const std::shared_ptr<active_state> active = active_;
+    if (active->running) {
+        out.status = backup_status::busy;
+        out.message = "a backup is already running";
+        co_return out;
+    }
+    active->running = true;
+    struct running_reset {
+        std::shared_ptr<active_state> state;
+        ~running_reset() {
+            state->running = false;
+            state->producer.reset();
+            state->channel = nullptr;
+        }
+    } reset{active};
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::int64_t started_ms = domain::now_unix_ms();
+    if (req.data_dir.empty()) req.data_dir = ".";
+    const std::string db_path = req.db_path;
+    std::string failure;  // set by any step that fails with an exception
+
+    // 1. The row, so that every attempt is listed.
+    try {
+        out.id = co_await on_worker(worker_, [db_path, started_ms] {
+            persistence::db_ptr db = persistence::open_database(db_path, false);
+            return insert_backup_started(db.get(), started_ms);
+        });
+    } catch (const std::exception& e) {
+        failure = std::string("cannot record the backup: ") + e.what();
+    }
+
+    const std::string key = req.s3 ? backup_key(req.s3->prefix, started_ms) : "";
+    const std::string snapshot_path = (fs::path(req.data_dir) / (".backup-" + std::to_string(started_ms) + ".db")).string();
+    auto snapshot_guard = std::make_shared<remove_guard>(snapshot_path);
+    const fs::path local_dir = fs::path(req.data_dir) / "backups";
+    const std::string local_path = (local_dir / backup_key("", started_ms)).string();
+    auto staging_guard = std::make_shared<remove_guard>(req.upload ? std::string() : local_path + ".part");
+
+    if (failure.empty() && req.upload && !req.s3) {
+        out.status = backup_status::not_configured;
+        out.message = "S3 is not configured" + (req.not_configured_reason.empty() ? "" : ": " + req.not_configured_reason);
+    }
+
+    // 2. Snapshot and the list of files, on the worker.
+    prepared prep;
+    if (failure.empty() && out.ok()) {
+        try {
+            prep = co_await on_worker(worker_, [&req, snapshot_path] {
+                fs::create_directories(req.data_dir);
+                prepared p;
+                p.snapshot = take_snapshot(req.db_path, snapshot_path);
+                p.files.push_back(archive_file{database_member_name, snapshot_path});
+                auto extra = req.list_extra_files ? req.list_extra_files() : list_artifact_files(req.data_dir);
+                p.files.insert(p.files.end(), extra.begin(), extra.end());
+                return p;
+            });
+            out.db_bytes = prep.snapshot.db_bytes;
+            out.events = prep.snapshot.events;
+            out.last_offset = prep.snapshot.last_offset;
+        } catch (const std::exception& e) {
+            failure = std::string("snapshot failed: ") + e.what();
+        }
+    }
+
+    // 3. Archive and upload (or write locally).
+    if (failure.empty() && out.ok()) {
+        manifest_fields fields{req.server_version, prep.snapshot.schema_version, prep.snapshot.last_offset,
+                               prep.snapshot.events, started_ms};
+        archive_options options{req.gzip_level, req.part_size, 256 * 1024};
+        if (req.upload) options.part_size = std::max(options.part_size, s3_min_part_size);
+        auto producer = std::make_shared<archive_producer>(prep.files, fields, options);
+        active->producer = producer;
+        try {
+            if (req.upload) {
+                part_channel channel(io_, 1);
+                active->channel = &channel;
+                s3_client s3(http_, *req.s3, req.s3_options);
+                auto [produced, uploaded] = co_await (
+                    on_worker(worker_, [producer, &channel] { return produce_parts(*producer, channel); }) &&
+                    upload_parts(s3, key, channel, *producer));
+                active->channel = nullptr;
+                if (!produced.error.empty()) {
+                    failure = "archive failed: " + produced.error;
+                } else if (!uploaded.ok) {
+                    out.status = backup_status::s3_error;
+                    s3_error e = uploaded.s3.value_or(s3_error{0, "Unreachable", "upload stopped"});
+                    out.s3_code = e.code;
+                    out.message = e.describe();
+                } else {
+                    out.location = req.s3->location(key);
+                    out.bytes = produced.summary.bytes;
+                    out.sha256 = produced.summary.sha256;
+                }
+            } else {
+                archive_summary s = co_await on_worker(worker_, [producer, local_dir, local_path, staging_guard] {
+                    fs::create_directories(local_dir);
+                    const std::string& tmp = staging_guard->path();
+                    unique_fd fd = open_for_writing(tmp, true);
+                    archive_summary sum = producer->run([&](std::string part, bool) {
+                        write_all(fd.get(), part.data(), part.size(), tmp);
+                        return true;
+                    });
+                    sync_fd(fd.get(), tmp);
+                    fd = unique_fd();
+                    fs::rename(tmp, local_path);
+                    staging_guard->release();
+                    sync_parent_dir(local_path);
+                    return sum;
+                });
+                out.location = local_path;
+                out.bytes = s.bytes;
+                out.sha256 = s.sha256;
+            }
+        } catch (const std::exception& e) {
+            failure = std::string("backup failed: ") + e.what();
+        }
+    }
+    if (!failure.empty()) {
+        out.status = backup_status::io_error;
+        out.message = failure;
+    }
+
+    // 4. Temporary files go, and the row is completed, on the worker.
+    out.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    backup_row row;
+    row.id = out.id;
+    row.started_ms = started_ms;
+    row.finished_ms = domain::now_unix_ms();
+    row.status = out.ok() ? "succeeded" : "failed";
+    if (out.ok()) {
+        row.location = out.location;
+        row.bytes = static_cast<std::int64_t>(out.bytes);
+        row.sha256 = out.sha256;
+    } else {
+        row.error = out.message;
+    }
+    if (out.db_bytes > 0) {
+        row.db_bytes = static_cast<std::int64_t>(out.db_bytes);
+        row.events = out.events;
+        row.last_offset = out.last_offset;
+    }
+    std::string record_error = co_await on_worker(
+        worker_, [snapshot_guard = std::move(snapshot_guard), staging_guard = std::move(staging_guard), row, db_path]() mutable {
+            snapshot_guard.reset();  // the last owner: removal happens here, off the io thread
+            staging_guard.reset();
+            if (row.id == 0) return std::string();
+            try {
+                persistence::db_ptr db = persistence::open_database(db_path, false);
+                update_backup_finished(db.get(), row);
+                return std::string();
+            } catch (const std::exception& e) {
+                return std::string(e.what());
+            }
+        });
+    if (req.log) {
+        req.log(out.ok() ? "Backup successful: " + out.location : "Backup failed: " + out.message);
+        if (!record_error.empty()) req.log("Backup row " + std::to_string(row.id) + " not completed: " + record_error);
+    }
+    co_return out;
+}
+
+}  // namespace obs::backup

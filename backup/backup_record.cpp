@@ -1,0 +1,121 @@
+// SQL of the `backups` table (see backup_record.hpp).
+#include "backup/backup_record.hpp"
+
+#include "domain/time.hpp"
+#include "persistence/sqlite_handle.hpp"
+
+#include <algorithm>
+
+namespace obs::backup {
+
+namespace {
+
+constexpr const char* insert_started_sql = "INSERT INTO backups(started_ms, status) VALUES (?1, 'running')";
+constexpr const char* update_finished_sql =
+    "UPDATE backups SET finished_ms = ?2, status = ?3, location = ?4, bytes = ?5, sha256 = ?6, db_bytes = ?7, "
+    "events = ?8, last_offset = ?9, error = ?10 WHERE id = ?1";
+constexpr const char* list_sql =
+    "SELECT id, started_ms, finished_ms, status, location, bytes, sha256, db_bytes, events, last_offset, error "
+    "FROM backups ORDER BY id DESC LIMIT ?1";
+
+void bind_text(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+    if (v) sqlite3_bind_text(s, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
+    else sqlite3_bind_null(s, i);
+}
+
+void bind_int(sqlite3_stmt* s, int i, const std::optional<std::int64_t>& v) {
+    if (v) sqlite3_bind_int64(s, i, *v);
+    else sqlite3_bind_null(s, i);
+}
+
+std::optional<std::string> column_text(sqlite3_stmt* s, int i) {
+    if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+    return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+}
+
+std::optional<std::int64_t> column_int(sqlite3_stmt* s, int i) {
+    if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(s, i);
+}
+
+template <class T>
+boost::json::value json_or_null(const std::optional<T>& v) {
+    if (!v) return nullptr;
+    return boost::json::value(*v);
+}
+
+}  // namespace
+
+std::int64_t insert_backup_started(sqlite3* db, std::int64_t started_ms) {
+    persistence::stmt_ptr s = persistence::prepare(db, insert_started_sql);
+    sqlite3_bind_int64(s.get(), 1, started_ms);
+    persistence::check(db, sqlite3_step(s.get()), "insert backup row");
+    return sqlite3_last_insert_rowid(db);
+}
+
+void update_backup_finished(sqlite3* db, const backup_row& row) {
+    persistence::stmt_ptr s = persistence::prepare(db, update_finished_sql);
+    sqlite3_bind_int64(s.get(), 1, row.id);
+    bind_int(s.get(), 2, row.finished_ms);
+    sqlite3_bind_text(s.get(), 3, row.status.data(), static_cast<int>(row.status.size()), SQLITE_TRANSIENT);
+    bind_text(s.get(), 4, row.location);
+    bind_int(s.get(), 5, row.bytes);
+    bind_text(s.get(), 6, row.sha256);
+    bind_int(s.get(), 7, row.db_bytes);
+    bind_int(s.get(), 8, row.events);
+    bind_int(s.get(), 9, row.last_offset);
+    bind_text(s.get(), 10, row.error);
+    persistence::check(db, sqlite3_step(s.get()), "update backup row");
+}
+
+std::vector<backup_row> list_backups(sqlite3* db, std::size_t limit) {
+    limit = std::clamp<std::size_t>(limit, 1, 1000);
+    persistence::stmt_ptr s = persistence::prepare(db, list_sql);
+    sqlite3_bind_int64(s.get(), 1, static_cast<std::int64_t>(limit));
+    std::vector<backup_row> rows;
+    for (;;) {
+        const int rc = sqlite3_step(s.get());
+        persistence::check(db, rc, "list backups");
+        if (rc != SQLITE_ROW) break;
+        backup_row r;
+        r.id = sqlite3_column_int64(s.get(), 0);
+        r.started_ms = sqlite3_column_int64(s.get(), 1);
+        r.finished_ms = column_int(s.get(), 2);
+        r.status = column_text(s.get(), 3).value_or("");
+        r.location = column_text(s.get(), 4);
+        r.bytes = column_int(s.get(), 5);
+        r.sha256 = column_text(s.get(), 6);
+        r.db_bytes = column_int(s.get(), 7);
+        r.events = column_int(s.get(), 8);
+        r.last_offset = column_int(s.get(), 9);
+        r.error = column_text(s.get(), 10);
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+boost::json::object to_json(const backup_row& row) {
+    std::optional<std::string> finished_at;
+    std::optional<std::int64_t> duration_ms;
+    if (row.finished_ms) {
+        finished_at = domain::format_rfc3339_ms(*row.finished_ms);
+        duration_ms = *row.finished_ms - row.started_ms;
+    }
+    return boost::json::object{
+        {"id", row.id},
+        {"status", row.status},
+        {"started_at", domain::format_rfc3339_ms(row.started_ms)},
+        {"finished_at", json_or_null(finished_at)},
+        {"duration_ms", json_or_null(duration_ms)},
+        {"location", json_or_null(row.location)},
+        {"bytes", json_or_null(row.bytes)},
+        {"sha256", json_or_null(row.sha256)},
+        {"db_bytes", json_or_null(row.db_bytes)},
+        {"events", json_or_null(row.events)},
+        {"last_offset", json_or_null(row.last_offset)},
+        {"error", json_or_null(row.error)},
+    };
+}
+
+}  // namespace obs::backup

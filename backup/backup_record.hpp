@@ -1,0 +1,48 @@
+// The `backups` table (migrations/0002_backups.sql): the row each backup
+// attempt writes when it starts and completes when it ends, and the history
+// GET /observability/backups lists. Each function runs synchronously on the
+// connection its caller owns: callers run it off the io thread.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <sqlite3.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace obs::backup {
+
+// One row of `backups`.
+struct backup_row {
+    std::int64_t id = 0;
+    std::int64_t started_ms = 0;
+    std::optional<std::int64_t> finished_ms;
+    std::string status;  // running|succeeded|failed
+    std::optional<std::string> location;
+    std::optional<std::int64_t> bytes;
+    std::optional<std::string> sha256;
+    std::optional<std::int64_t> db_bytes;
+    std::optional<std::int64_t> events;
+    std::optional<std::int64_t> last_offset;
+    std::optional<std::string> error;
+};
+
+// Inserts a `running` row started at `started_ms`; returns its id. Throws
+// persistence::sqlite_error.
+std::int64_t insert_backup_started(sqlite3* db, std::int64_t started_ms);
+
+// Completes row `row.id` with every field of `row`. Throws persistence::sqlite_error.
+void update_backup_finished(sqlite3* db, const backup_row& row);
+
+// The newest `limit` rows (1..1000), newest first. Throws persistence::sqlite_error.
+std::vector<backup_row> list_backups(sqlite3* db, std::size_t limit);
+
+// The row as JSON: {"id", "status", "started_at", "finished_at",
+// "duration_ms", "location", "bytes", "sha256", "db_bytes", "events",
+// "last_offset", "error"}, times RFC 3339, absent values null.
+boost::json::object to_json(const backup_row& row);
+
+}  // namespace obs::backup

@@ -1,0 +1,395 @@
+// One write group's transaction (see group_commit.hpp). The per-event work is
+// kept to one prepared INSERT plus in-memory bookkeeping: the `runs` rows are
+// read once per group on first touch, updated in memory, and upserted once
+// per group just before COMMIT. A request that must not commit (an id reused
+// with another body, a failing hook) is undone with ROLLBACK TO its savepoint,
+// and the in-memory offset counter and run states are restored with it so
+// offsets stay gap-free.
+#include "persistence/group_commit.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+#include <string_view>
+
+namespace obs::persistence {
+
+namespace {
+
+constexpr const char* sql_begin = "BEGIN IMMEDIATE";
+constexpr const char* sql_commit = "COMMIT";
+constexpr const char* sql_rollback = "ROLLBACK";
+constexpr const char* sql_savepoint = "SAVEPOINT request";
+constexpr const char* sql_release = "RELEASE request";
+constexpr const char* sql_rollback_to = "ROLLBACK TO request";
+constexpr const char* sql_insert_event =
+    "INSERT INTO events(\"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, payload, "
+    "fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(id) DO NOTHING";
+constexpr const char* sql_find_event = "SELECT \"offset\", seq, fingerprint FROM events WHERE id = ?1";
+constexpr const char* sql_select_run =
+    "SELECT name, agent, status, parent_run_id, tags, metadata, started_ms, ended_ms, last_event_ms, last_seq, "
+    "step_count, error_count, input_tokens, output_tokens, cost_usd FROM runs WHERE id = ?1";
+constexpr const char* sql_upsert_run =
+    "INSERT INTO runs(id, name, agent, status, parent_run_id, tags, metadata, started_ms, ended_ms, "
+    "last_event_ms, last_seq, step_count, error_count, input_tokens, output_tokens, cost_usd) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, agent = excluded.agent, status = excluded.status, "
+    "parent_run_id = excluded.parent_run_id, tags = excluded.tags, metadata = excluded.metadata, "
+    "started_ms = excluded.started_ms, ended_ms = excluded.ended_ms, last_event_ms = excluded.last_event_ms, "
+    "last_seq = excluded.last_seq, step_count = excluded.step_count, error_count = excluded.error_count, "
+    "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd";
+constexpr const char* sql_max_offset = "SELECT coalesce(max(\"offset\"), 0) FROM events";
+
+// Resets a statement however the scope is left, so no statement keeps a
+// half-run state into the next use (or into ROLLBACK).
+struct reset_on_exit {
+    sqlite3_stmt* stmt;
+    ~reset_on_exit() { sqlite3_reset(stmt); }
+};
+
+// Binds without copying: every bound buffer outlives the step and the reset.
+void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+void bind_text(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+    if (v) {
+        bind_text(s, i, std::string_view{*v});
+    } else {
+        sqlite3_bind_null(s, i);
+    }
+}
+std::optional<std::string> column_opt_text(sqlite3_stmt* s, int col) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    if (text == nullptr) return std::nullopt;
+    return std::string{text, static_cast<std::size_t>(sqlite3_column_bytes(s, col))};
+}
+
+domain::stored_event to_stored(domain::event&& ev, std::int64_t offset, std::int64_t seq) {
+    domain::stored_event out;
+    out.offset = offset;
+    out.id = std::move(ev.id);
+    out.run_id = std::move(ev.run_id);
+    out.seq = seq;
+    out.type = ev.type;
+    out.ts_ms = ev.ts_ms;
+    out.received_ms = ev.received_ms;
+    out.node = std::move(ev.node);
+    out.parent_id = std::move(ev.parent_id);
+    out.payload_json = std::move(ev.payload_json);
+    return out;
+}
+
+}  // namespace
+
+group_commit::group_commit(sqlite3* db)
+    : db_(db),
+      begin_(prepare(db, sql_begin)),
+      commit_(prepare(db, sql_commit)),
+      rollback_(prepare(db, sql_rollback)),
+      savepoint_(prepare(db, sql_savepoint)),
+      release_(prepare(db, sql_release)),
+      rollback_to_(prepare(db, sql_rollback_to)),
+      insert_event_stmt_(prepare(db, sql_insert_event)),
+      find_event_(prepare(db, sql_find_event)),
+      select_run_(prepare(db, sql_select_run)),
+      upsert_run_(prepare(db, sql_upsert_run)),
+      max_offset_(prepare(db, sql_max_offset)) {
+    reload_offset_();
+}
+
+group_result group_commit::run(std::vector<write_request>& group, bool collect) {
+    group_result result;
+    std::string client_reason;  // SQLite's generic text for the code: no paths, no SQL
+    try {
+        run_transaction_(group, collect ? &result.stored : nullptr);
+        committed_offset_ = next_offset_ - 1;
+        result.committed = true;
+        return result;
+    } catch (const sqlite_error& e) {
+        client_reason = std::string{" ("} + sqlite3_errstr(e.code()) + ")";
+        result.failure_reason = e.what();
+    } catch (const std::exception& e) {  // bad_alloc and the like: same remedy
+        result.failure_reason = e.what();
+    }
+    // The whole group is lost: undo what SQLite may still hold, and forget
+    // every in-memory number, which the next group re-reads under its lock.
+    if (sqlite3_get_autocommit(db_) == 0) {
+        reset_on_exit guard{rollback_.get()};
+        sqlite3_step(rollback_.get());
+    }
+    runs_.clear();
+    last_run_ = nullptr;
+    undo_.clear();
+    offsets_stale_ = true;
+    next_offset_ = committed_offset_ + 1;
+    result.stored.clear();
+    std::fprintf(stderr, "event_writer: a write group of %zu requests failed: %s\n", group.size(),
+                 result.failure_reason.c_str());
+    const std::string message = "the database could not store the batch" + client_reason;
+    for (write_request& req : group) {
+        req.outcome = write_outcome{};
+        req.outcome.result = write_outcome::status::failed;
+        req.outcome.message = message;
+    }
+    return result;
+}
+
+void group_commit::run_transaction_(std::vector<write_request>& group, std::vector<domain::stored_event>* stored) {
+    // A previous failure whose ROLLBACK failed too must not leak into this group.
+    if (sqlite3_get_autocommit(db_) == 0) step_done_(rollback_.get(), sql_rollback);
+    step_done_(begin_.get(), sql_begin);
+    // Exact only while holding the write lock, hence here and not earlier.
+    if (offsets_stale_) reload_offset_();
+    runs_.clear();
+    last_run_ = nullptr;
+    for (write_request& req : group) run_request_(req, stored);
+    write_runs_();
+    step_done_(commit_.get(), sql_commit);
+    runs_.clear();
+    last_run_ = nullptr;
+}
+
+void group_commit::run_request_(write_request& req, std::vector<domain::stored_event>* stored) {
+    ++request_serial_;
+    undo_.clear();
+    const std::int64_t offset_mark = next_offset_;
+    const std::size_t stored_mark = stored != nullptr ? stored->size() : 0;
+    write_outcome& out = req.outcome;
+    out = write_outcome{};
+    step_done_(savepoint_.get(), sql_savepoint);
+
+    if (req.hook) {
+        bool hook_failed = false;
+        std::string hook_error;
+        try {
+            req.hook(db_);
+        } catch (const std::exception& e) {
+            hook_failed = true;
+            hook_error = e.what();
+        } catch (...) {
+            hook_failed = true;
+        }
+        if (hook_failed) {
+            // Fails with SQLite's own error (escalating to the group) when
+            // the hook's failure already ended the transaction.
+            roll_back_request_(offset_mark, stored, stored_mark);
+            out.result = write_outcome::status::failed;
+            out.message = hook_error.empty() ? "the batch's in-transaction work failed" : hook_error;
+            return;
+        }
+        if (sqlite3_get_autocommit(db_) != 0) {
+            throw sqlite_error(SQLITE_MISUSE, "an in-transaction hook ended the transaction");
+        }
+    }
+
+    out.acks.reserve(req.batch.size());
+    std::string stored_fingerprint;
+    for (std::size_t i = 0; i < req.batch.size(); ++i) {
+        domain::event& ev = req.batch[i];
+        run_state& run = touch_run_(ev.run_id);
+        const std::int64_t seq = run.last_seq + 1;
+        const std::int64_t offset = next_offset_;
+        if (insert_event_(ev, offset, seq)) {
+            ++next_offset_;
+            apply_event_(run, ev, seq);
+            out.acks.push_back(event_ack{ev.id, offset, seq, false});
+            if (stored != nullptr) stored->push_back(to_stored(std::move(ev), offset, seq));
+            continue;
+        }
+        // The id is taken (earlier, or by this very group): the same body is
+        // a duplicate answered with the stored numbers, another is a conflict.
+        event_ack dup = find_stored_(ev, stored_fingerprint);
+        if (stored_fingerprint == ev.fingerprint) {
+            out.acks.push_back(std::move(dup));
+            continue;
+        }
+        roll_back_request_(offset_mark, stored, stored_mark);
+        out = write_outcome{};
+        out.result = write_outcome::status::conflict;
+        out.conflict_index = i;
+        out.message = "event id \"" + ev.id + "\" was already used with a different body";
+        return;
+    }
+    step_done_(release_.get(), sql_release);
+    out.result = write_outcome::status::committed;
+}
+
+void group_commit::roll_back_request_(std::int64_t offset_mark, std::vector<domain::stored_event>* stored,
+                                      std::size_t stored_mark) {
+    // ROLLBACK TO keeps the savepoint open; RELEASE then ends it.
+    step_done_(rollback_to_.get(), sql_rollback_to);
+    step_done_(release_.get(), sql_release);
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+        if (it->second) {
+            runs_[it->first] = std::move(*it->second);
+        } else {
+            runs_.erase(it->first);  // first touched by this request: re-read if needed
+        }
+    }
+    undo_.clear();
+    last_run_ = nullptr;
+    next_offset_ = offset_mark;
+    if (stored != nullptr) stored->erase(stored->begin() + static_cast<std::ptrdiff_t>(stored_mark), stored->end());
+}
+
+bool group_commit::insert_event_(const domain::event& ev, std::int64_t offset, std::int64_t seq) {
+    sqlite3_stmt* s = insert_event_stmt_.get();
+    reset_on_exit guard{s};
+    sqlite3_bind_int64(s, 1, offset);
+    bind_text(s, 2, std::string_view{ev.id});
+    bind_text(s, 3, std::string_view{ev.run_id});
+    sqlite3_bind_int64(s, 4, seq);
+    bind_text(s, 5, domain::to_string(ev.type));
+    sqlite3_bind_int64(s, 6, ev.ts_ms);
+    sqlite3_bind_int64(s, 7, ev.received_ms);
+    bind_text(s, 8, ev.node);
+    bind_text(s, 9, ev.parent_id);
+    bind_text(s, 10, std::string_view{ev.payload_json});
+    bind_text(s, 11, std::string_view{ev.fingerprint});
+    check(db_, sqlite3_step(s), "insert event");
+    // DO NOTHING on a taken id completes with no change.
+    return sqlite3_changes(db_) == 1;
+}
+
+event_ack group_commit::find_stored_(const domain::event& ev, std::string& fingerprint) {
+    sqlite3_stmt* s = find_event_.get();
+    reset_on_exit guard{s};
+    bind_text(s, 1, std::string_view{ev.id});
+    const int rc = sqlite3_step(s);
+    check(db_, rc, sql_find_event);
+    if (rc != SQLITE_ROW) {
+        // Not inserted yet not there: the INSERT hit some other constraint
+        // silently, which the schema does not allow.
+        throw sqlite_error(SQLITE_INTERNAL, "event " + ev.id + " was neither inserted nor found");
+    }
+    fingerprint.assign(reinterpret_cast<const char*>(sqlite3_column_text(s, 2)),
+                       static_cast<std::size_t>(sqlite3_column_bytes(s, 2)));
+    return event_ack{ev.id, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), true};
+}
+
+group_commit::run_state& group_commit::touch_run_(const std::string& run_id) {
+    if (last_run_ == nullptr || last_run_->first != run_id) {
+        auto it = runs_.find(run_id);
+        if (it == runs_.end()) {
+            it = runs_.emplace(run_id, load_run_(run_id)).first;
+            // Not in the group before this request: undone by forgetting it.
+            it->second.saved_by = request_serial_;
+            undo_.emplace_back(run_id, std::nullopt);
+        }
+        last_run_ = &*it;
+    }
+    run_state& run = last_run_->second;
+    if (run.saved_by != request_serial_) {
+        run.saved_by = request_serial_;
+        undo_.emplace_back(run_id, run);
+    }
+    return run;
+}
+
+group_commit::run_state group_commit::load_run_(const std::string& run_id) {
+    sqlite3_stmt* s = select_run_.get();
+    reset_on_exit guard{s};
+    bind_text(s, 1, std::string_view{run_id});
+    const int rc = sqlite3_step(s);
+    check(db_, rc, sql_select_run);
+    run_state run;
+    if (rc != SQLITE_ROW) return run;  // a new run: its first event fills it
+    run.name = column_opt_text(s, 0);
+    run.agent = column_opt_text(s, 1);
+    run.status = column_opt_text(s, 2).value_or("running");
+    run.parent_run_id = column_opt_text(s, 3);
+    run.tags = column_opt_text(s, 4).value_or("[]");
+    run.metadata = column_opt_text(s, 5).value_or("{}");
+    run.started_ms = sqlite3_column_int64(s, 6);
+    if (sqlite3_column_type(s, 7) != SQLITE_NULL) run.ended_ms = sqlite3_column_int64(s, 7);
+    run.last_event_ms = sqlite3_column_int64(s, 8);
+    run.last_seq = sqlite3_column_int64(s, 9);
+    run.step_count = sqlite3_column_int64(s, 10);
+    run.error_count = sqlite3_column_int64(s, 11);
+    run.input_tokens = sqlite3_column_int64(s, 12);
+    run.output_tokens = sqlite3_column_int64(s, 13);
+    run.cost_usd = sqlite3_column_double(s, 14);
+    return run;
+}
+
+// The runs view of API.md: a run exists from its first event; run_started
+// fills it, run_finished closes it; every other event is a step.
+void group_commit::apply_event_(run_state& run, const domain::event& ev, std::int64_t seq) {
+    using domain::event_type;
+    if (run.last_seq == 0) {
+        run.started_ms = ev.ts_ms;
+        run.last_event_ms = ev.ts_ms;
+    }
+    run.last_seq = seq;
+    run.last_event_ms = std::max(run.last_event_ms, ev.ts_ms);
+    run.dirty = true;
+    const domain::run_facts& f = ev.facts;
+    switch (ev.type) {
+    case event_type::run_started:
+        if (f.name) run.name = f.name;
+        if (f.agent) run.agent = f.agent;
+        if (f.parent_run_id) run.parent_run_id = f.parent_run_id;
+        if (f.tags_json) run.tags = *f.tags_json;
+        if (f.metadata_json) run.metadata = *f.metadata_json;
+        run.started_ms = ev.ts_ms;
+        break;
+    case event_type::run_finished:
+        if (f.final_status) run.status = *f.final_status;
+        run.ended_ms = ev.ts_ms;
+        break;
+    default:
+        ++run.step_count;
+        if (ev.type == event_type::error) ++run.error_count;
+        if (ev.type == event_type::llm_call) {
+            run.input_tokens += f.input_tokens;
+            run.output_tokens += f.output_tokens;
+            run.cost_usd += f.cost_usd;
+        }
+        break;
+    }
+}
+
+void group_commit::write_runs_() {
+    sqlite3_stmt* s = upsert_run_.get();
+    for (const auto& [id, run] : runs_) {
+        if (!run.dirty) continue;
+        reset_on_exit guard{s};
+        bind_text(s, 1, std::string_view{id});
+        bind_text(s, 2, run.name);
+        bind_text(s, 3, run.agent);
+        bind_text(s, 4, std::string_view{run.status});
+        bind_text(s, 5, run.parent_run_id);
+        bind_text(s, 6, std::string_view{run.tags});
+        bind_text(s, 7, std::string_view{run.metadata});
+        sqlite3_bind_int64(s, 8, run.started_ms);
+        if (run.ended_ms) {
+            sqlite3_bind_int64(s, 9, *run.ended_ms);
+        } else {
+            sqlite3_bind_null(s, 9);
+        }
+        sqlite3_bind_int64(s, 10, run.last_event_ms);
+        sqlite3_bind_int64(s, 11, run.last_seq);
+        sqlite3_bind_int64(s, 12, run.step_count);
+        sqlite3_bind_int64(s, 13, run.error_count);
+        sqlite3_bind_int64(s, 14, run.input_tokens);
+        sqlite3_bind_int64(s, 15, run.output_tokens);
+        sqlite3_bind_double(s, 16, run.cost_usd);
+        check(db_, sqlite3_step(s), "upsert run");
+    }
+}
+
+void group_commit::reload_offset_() {
+    sqlite3_stmt* s = max_offset_.get();
+    reset_on_exit guard{s};
+    check(db_, sqlite3_step(s), sql_max_offset);
+    committed_offset_ = sqlite3_column_int64(s, 0);
+    next_offset_ = committed_offset_ + 1;
+    offsets_stale_ = false;
+}
+
+void group_commit::step_done_(sqlite3_stmt* stmt, const char* what) {
+    reset_on_exit guard{stmt};
+    check(db_, sqlite3_step(stmt), what);
+}
+
+}  // namespace obs::persistence

@@ -1,0 +1,113 @@
+// The server's shared state and its bridges to the other threads. Lives on
+// the io thread: every member function is called there, and completions
+// from the writer and reader threads are posted back to it.
+#pragma once
+
+#include "persistence/event_writer.hpp"
+#include "persistence/read_pool.hpp"
+#include "server/auth.hpp"
+#include "server/config.hpp"
+#include "server/http_answer.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <variant>
+
+namespace obs::server {
+
+class stream_hub;
+class artifact_service;
+
+// Plain counters for /metrics; touched on the io thread only.
+struct server_counters {
+    std::uint64_t requests = 0;
+    std::uint64_t responses_2xx = 0;
+    std::uint64_t responses_4xx = 0;
+    std::uint64_t responses_5xx = 0;
+    std::uint64_t events_accepted = 0;
+    std::uint64_t events_duplicate = 0;
+    std::uint64_t rejected_overloaded = 0;
+    std::uint64_t open_connections = 0;
+};
+
+class app {
+public:
+    app(boost::asio::io_context& io, config cfg, persistence::event_writer& writer, persistence::read_pool& readers,
+        stream_hub& hub, int schema_version)
+        : io_(io), cfg_(std::move(cfg)), auth_(cfg_.keys), writer_(writer), readers_(readers), hub_(hub),
+          schema_version_(schema_version) {}
+
+    const config& cfg() const { return cfg_; }
+    const authorizer& auth() const { return auth_; }
+    persistence::event_writer& writer() { return writer_; }
+    stream_hub& hub() { return hub_; }
+    persistence::read_pool& readers() { return readers_; }
+    boost::asio::io_context& io() { return io_; }
+    server_counters& counters() { return counters_; }
+    int schema_version() const { return schema_version_; }
+    // The artifact store and its worker (set by main before serving).
+    artifact_service* artifacts = nullptr;
+    bool backup_running = false;  // one backup at a time
+
+    // Queues `batch` for the writer and waits for its commit. nullopt when
+    // the queue is full (answer 503 overloaded: nothing was stored).
+    boost::asio::awaitable<std::optional<persistence::write_outcome>> submit(
+        std::vector<domain::event> batch, persistence::in_transaction_hook hook = {});
+
+    // Runs `f(sqlite3*)` on a reader thread and resumes here with its
+    // result; rethrows what `f` threw. Throws api_failure(overloaded) when
+    // the reader queue is full.
+    template <class F>
+    boost::asio::awaitable<std::invoke_result_t<F, sqlite3*>> read(F f);
+
+private:
+    boost::asio::io_context& io_;
+    config cfg_;
+    authorizer auth_;
+    persistence::event_writer& writer_;
+    persistence::read_pool& readers_;
+    stream_hub& hub_;
+    int schema_version_;
+    server_counters counters_;
+};
+
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F, sqlite3*>> app::read(F f) {
+    using value_t = std::invoke_result_t<F, sqlite3*>;
+    using outcome = std::variant<std::monostate, value_t, std::exception_ptr>;
+    auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(outcome)>(
+        [this, &f](auto handler) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            auto ex = io_.get_executor();
+            bool queued = readers_.post([shared, ex, job = std::move(f)](sqlite3* db) mutable {
+                outcome o;
+                try {
+                    o.template emplace<1>(job(db));
+                } catch (...) {
+                    o.template emplace<2>(std::current_exception());
+                }
+                boost::asio::post(ex, [shared, o = std::move(o)]() mutable { (*shared)(std::move(o)); });
+            });
+            if (!queued) boost::asio::post(ex, [shared]() mutable { (*shared)(outcome{}); });
+        },
+        boost::asio::use_awaitable);
+    if (result.index() == 0) {
+        ++counters_.rejected_overloaded;
+        api_error e = make_error(error_code::overloaded, "the reader queue is full; retry shortly");
+        e.retry_after_seconds = 1;
+        throw api_failure(std::move(e));
+    }
+    if (result.index() == 2) std::rethrow_exception(std::get<2>(result));
+    co_return std::move(std::get<1>(result));
+}
+
+}  // namespace obs::server

@@ -1,0 +1,55 @@
+// JSON-lines logging to stderr; see log.hpp.
+#include "server/log.hpp"
+
+#include "domain/time.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <string>
+#include <unistd.h>
+
+namespace obs::server {
+namespace {
+
+void write_all(const std::string& line) {
+    const char* p = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+        auto n = ::write(STDERR_FILENO, p, left);
+        if (n <= 0) return;  // stderr gone: logging must never stop the server
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace
+
+void log_line(std::string_view level, std::string_view message, boost::json::object fields) {
+    boost::json::object line;
+    line["time"] = domain::format_rfc3339_ms(domain::now_unix_ms());
+    line["level"] = level;
+    line["msg"] = message;
+    for (auto& kv : fields) line[kv.key()] = std::move(kv.value());
+    write_all(boost::json::serialize(line) + "\n");
+}
+
+void log_request(std::string_view method, std::string_view path, unsigned status, std::int64_t duration_us,
+                 std::size_t bytes_in, std::size_t bytes_out) {
+    // Built by hand: this runs for every request. The path is escaped by the
+    // serializer because it is client input.
+    std::string line;
+    line.reserve(160 + path.size());
+    line += "{\"time\":\"";
+    line += domain::format_rfc3339_ms(domain::now_unix_ms());
+    line += "\",\"level\":\"info\",\"msg\":\"request\",\"method\":";
+    line += boost::json::serialize(boost::json::string_view(method.data(), method.size()));
+    line += ",\"route\":";
+    line += boost::json::serialize(boost::json::string_view(path.data(), path.size()));
+    line += ",\"status\":" + std::to_string(status);
+    line += ",\"duration_us\":" + std::to_string(duration_us);
+    line += ",\"bytes_in\":" + std::to_string(bytes_in);
+    line += ",\"bytes_out\":" + std::to_string(bytes_out) + "}\n";
+    write_all(line);
+}
+
+}  // namespace obs::server

@@ -1,0 +1,114 @@
+// observability-server: parses the configuration, applies the migrations,
+// starts the writer, the readers, the stream hub and the HTTP listener on one
+// io_context, and shuts down cleanly on SIGINT/SIGTERM (stop accepting,
+// finish in-flight requests, commit what is queued, checkpoint, exit 0).
+// `observability-server restore ...` restores a backup instead.
+#include "persistence/event_writer.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/read_pool.hpp"
+#include "server/app.hpp"
+#include "server/config.hpp"
+#include "server/http_listener.hpp"
+#include "server/log.hpp"
+#include "server/startup.hpp"
+#include "server/stream_hub.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+namespace asio = boost::asio;
+using namespace obs;
+
+namespace {
+
+// Waits for in-flight requests to finish (at most `grace`), then stops the loop.
+asio::awaitable<void> drain_then_stop(server::app& a, std::chrono::milliseconds grace) {
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    asio::steady_timer tick(a.io());
+    while (a.counters().open_connections > 0 && std::chrono::steady_clock::now() < deadline) {
+        tick.expires_after(std::chrono::milliseconds(20));
+        co_await tick.async_wait(asio::use_awaitable);
+    }
+    a.io().stop();
+}
+
+int serve(server::config cfg) {
+    if (auto refusal = server::check_auth_policy(cfg)) {
+        server::log_line("error", *refusal);
+        return 2;
+    }
+    server::raise_descriptor_limit();
+    std::filesystem::create_directories(server::effective_data_dir(cfg));
+
+    int schema_version = 0;
+    try {
+        auto db = persistence::open_database(cfg.db_path, false, cfg.sync);
+        schema_version = persistence::apply_migrations(db.get(), persistence::embedded_migrations()).schema_version;
+    } catch (const persistence::migration_error& e) {
+        server::log_line("error", "cannot start: migrations", {{"reason", e.what()}, {"db", cfg.db_path}});
+        return 1;
+    }
+
+    persistence::writer_options wopts;
+    wopts.db_path = cfg.db_path;
+    wopts.sync = cfg.sync;
+    wopts.max_queued_events = cfg.queue_events;
+    persistence::event_writer writer(wopts);
+    persistence::read_pool readers(cfg.db_path, cfg.reader_threads);
+
+    asio::io_context io(1);
+    server::stream_hub hub(io.get_executor(), writer.last_offset(), server::hub_options{cfg.stream_max_subscribers});
+    // Committed events reach the hub on the io thread, in offset order
+    // (posts from the one writer thread run in the order they were made).
+    writer.set_commit_listener([&io, &hub](persistence::committed_events events) {
+        asio::post(io, [&hub, events = std::move(events)] { hub.publish(events); });
+    });
+    writer.start();
+
+    server::app a(io, cfg, writer, readers, hub, schema_version);
+    auto services = server::start_services(a);
+    server::http_listener listener(a);
+    server::log_startup(a, listener.port());
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        server::log_line("info", "shutting down", {{"signal", signal}});
+        listener.shutdown();
+        hub.shutdown();
+        asio::co_spawn(io, drain_then_stop(a, std::chrono::milliseconds(3000)), asio::detached);
+    });
+    asio::co_spawn(io, listener.run(), asio::detached);
+    io.run();
+
+    readers.stop();
+    writer.stop();  // commits what is queued and truncates the WAL
+    services.reset();
+    server::log_line("info", "stopped", {{"last_offset", writer.last_offset()}});
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "restore") == 0) return server::run_restore_command(argc - 2, argv + 2);
+    auto parsed = server::parse_config(argc - 1, argv + 1);
+    if (!parsed.cfg) {
+        std::fputs(parsed.message.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+        if (parsed.exit_code != 0) std::fputs("\n", stderr);
+        return parsed.exit_code;
+    }
+    try {
+        return serve(std::move(*parsed.cfg));
+    } catch (const std::exception& e) {
+        server::log_line("error", "cannot start", {{"reason", e.what()}});
+        return 1;
+    }
+}

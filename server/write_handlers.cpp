@@ -1,0 +1,208 @@
+// Write routes: POST /observability/events, /runs, /runs/{id}/steps and
+// /runs/{id}/finish. Bodies are decoded and validated in full on the io
+// thread (domain/), then handed to the writer; the client is answered only
+// after the batch's transaction committed.
+#include "domain/sha256.hpp"
+#include "domain/time.hpp"
+#include "domain/uuid.hpp"
+#include "domain/validation.hpp"
+#include "persistence/queries.hpp"
+#include "server/handlers.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <set>
+
+namespace obs::server {
+namespace {
+
+enum class body_format { json, ndjson };
+
+// The media type of a Content-Type value, lower-cased, without parameters.
+std::string media_type(std::string_view content_type) {
+    auto semi = content_type.find(';');
+    auto type = content_type.substr(0, semi);
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+    std::string lower(type);
+    for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return lower;
+}
+
+body_format require_format(const http_request_view& req, bool ndjson_allowed) {
+    auto type = media_type(req.content_type);
+    if (type == "application/json") return body_format::json;
+    if (ndjson_allowed && type == "application/x-ndjson") return body_format::ndjson;
+    fail(error_code::unsupported_media_type,
+         std::string("Content-Type must be application/json") + (ndjson_allowed ? " or application/x-ndjson" : "") +
+             (req.content_type.empty() ? " (none was sent)" : ", not " + std::string(type)));
+}
+
+boost::json::value parse_body(const http_request_view& req) {
+    auto parsed = domain::parse_json(req.body);
+    if (!parsed.value)
+        fail(error_code::bad_json, "body is not JSON at byte " + std::to_string(parsed.error->byte_offset) + ": " +
+                                       parsed.error->message);
+    return std::move(*parsed.value);
+}
+
+[[noreturn]] void fail_validation(std::vector<domain::violation> violations, bool strip_payload_prefix) {
+    std::set<std::size_t> bad_events;
+    for (auto& v : violations) {
+        bad_events.insert(v.index);
+        if (strip_payload_prefix && v.path.starts_with("payload.")) v.path.erase(0, 8);
+    }
+    api_error e = make_error(error_code::validation_failed,
+                             bad_events.size() == 1 ? "1 event is invalid"
+                                                    : std::to_string(bad_events.size()) + " events are invalid");
+    e.details = domain::violations_to_json(violations);
+    throw api_failure(std::move(e));
+}
+
+// Hands `events` to the writer and waits for the commit; throws the
+// contract's error for a full queue, a conflict or a failed transaction.
+boost::asio::awaitable<persistence::write_outcome> commit(app& a, std::vector<domain::event> events) {
+    auto outcome = co_await a.submit(std::move(events));
+    if (!outcome) {
+        api_error e = make_error(error_code::overloaded, "the write queue is full; nothing was stored, retry shortly");
+        e.retry_after_seconds = 1;
+        throw api_failure(std::move(e));
+    }
+    using status = persistence::write_outcome::status;
+    if (outcome->result == status::conflict) {
+        api_error e = make_error(error_code::conflict, outcome->message);
+        e.details.push_back(
+            boost::json::object{{"index", outcome->conflict_index}, {"path", "id"}, {"message", outcome->message}});
+        throw api_failure(std::move(e));
+    }
+    if (outcome->result == status::failed) {
+        api_error e = make_error(error_code::unavailable, "the database could not store the batch: " + outcome->message);
+        e.retry_after_seconds = 1;
+        throw api_failure(std::move(e));
+    }
+    std::size_t fresh = 0;
+    for (const auto& ack : outcome->acks) fresh += ack.duplicate ? 0 : 1;
+    a.counters().events_accepted += fresh;
+    a.counters().events_duplicate += outcome->acks.size() - fresh;
+    co_return std::move(*outcome);
+}
+
+// {"accepted": n, "duplicates": d, "events": [{"id","offset","seq","duplicate"}]}.
+// Ids are [A-Za-z0-9._:-] by validation, so they need no escaping.
+std::string acks_body(const persistence::write_outcome& outcome) {
+    std::size_t duplicates = 0;
+    std::string list;
+    list.reserve(outcome.acks.size() * 80);
+    for (const auto& ack : outcome.acks) {
+        duplicates += ack.duplicate ? 1 : 0;
+        if (!list.empty()) list += ',';
+        list += "{\"id\":\"" + ack.id + "\",\"offset\":" + std::to_string(ack.offset) +
+                ",\"seq\":" + std::to_string(ack.seq) + ",\"duplicate\":" + (ack.duplicate ? "true" : "false") + "}";
+    }
+    return "{\"accepted\":" + std::to_string(outcome.acks.size() - duplicates) +
+           ",\"duplicates\":" + std::to_string(duplicates) + ",\"events\":[" + list + "]}";
+}
+
+void require_run_id(const std::string& run_id) {
+    if (!domain::is_valid_id(run_id))
+        fail(error_code::bad_request, "a run id is 1-128 characters of [A-Za-z0-9._:-]");
+}
+
+// The id of the event a run-level route writes: fixed per run, so an
+// identical repeat is a duplicate and a different body a conflict.
+std::string run_event_id(std::string_view kind, const std::string& run_id) {
+    return std::string(kind) + ":" + domain::sha256_hex(run_id).substr(0, 32);
+}
+
+// Writes one run-level event (run_started or run_finished) whose payload is
+// the request body, then answers the run: `fresh_status` when stored now,
+// 200 for an identical repeat.
+boost::asio::awaitable<http_answer> write_run_event(app& a, domain::event_type type, std::string run_id,
+                                                    boost::json::object payload, unsigned fresh_status) {
+    boost::json::object envelope{{"id", run_event_id(domain::to_string(type), run_id)},
+                                 {"run_id", run_id},
+                                 {"type", domain::to_string(type)},
+                                 {"payload", std::move(payload)}};
+    std::vector<domain::violation> violations;
+    auto ev = domain::decode_event(envelope, 0, domain::now_unix_ms(), violations);
+    if (!ev) fail_validation(std::move(violations), true);
+    std::vector<domain::event> batch;
+    batch.push_back(std::move(*ev));
+    auto outcome = co_await commit(a, std::move(batch));
+    auto run = co_await a.read([run_id](sqlite3* db) { return persistence::get_run(db, run_id); });
+    if (!run) fail(error_code::internal, "the run was stored but could not be read back");
+    co_return json_answer(outcome.acks.front().duplicate ? 200 : fresh_status, boost::json::serialize(*run));
+}
+
+}  // namespace
+
+boost::asio::awaitable<http_answer> post_events(app& a, http_request_view req) {
+    auto format = require_format(req, true);
+    auto now = domain::now_unix_ms();
+    domain::batch_result decoded;
+    if (format == body_format::json) {
+        decoded = domain::decode_event_batch(parse_body(req), now);
+    } else {
+        auto lines = domain::parse_ndjson(req.body);
+        if (lines.error)
+            fail(error_code::bad_json, "body is not NDJSON at byte " + std::to_string(lines.error->byte_offset) +
+                                           ": " + lines.error->message);
+        decoded = domain::decode_event_list(lines.values, now);
+    }
+    if (!decoded.ok()) fail_validation(std::move(decoded.violations), false);
+    auto outcome = co_await commit(a, std::move(decoded.events));
+    co_return json_answer(201, acks_body(outcome));
+}
+
+boost::asio::awaitable<http_answer> post_steps(app& a, std::string run_id, http_request_view req) {
+    require_run_id(run_id);
+    require_format(req, false);
+    auto body = parse_body(req);
+    std::vector<boost::json::value> items;
+    const auto* obj = body.if_object();
+    if (obj != nullptr && obj->contains("steps") && !obj->contains("type")) {
+        const auto* list = obj->at("steps").if_array();
+        if (list == nullptr || obj->size() != 1)
+            fail_validation({{0, obj->size() != 1 ? "" : "steps",
+                              obj->size() != 1 ? "only the key \"steps\" is allowed here" : "must be an array"}},
+                            false);
+        items.assign(list->begin(), list->end());
+    } else {
+        items.push_back(std::move(body));
+    }
+    auto decoded = domain::decode_event_list(items, domain::now_unix_ms(), run_id);
+    if (!decoded.ok()) fail_validation(std::move(decoded.violations), false);
+    auto outcome = co_await commit(a, std::move(decoded.events));
+    co_return json_answer(201, acks_body(outcome));
+}
+
+boost::asio::awaitable<http_answer> post_run(app& a, http_request_view req) {
+    require_format(req, false);
+    auto body = parse_body(req);
+    auto* obj = body.if_object();
+    if (obj == nullptr) fail_validation({{0, "", "must be an object"}}, false);
+    std::string run_id;
+    if (auto* id = obj->if_contains("id")) {
+        if (!id->is_string() || !domain::is_valid_id(id->get_string()))
+            fail_validation({{0, "id", "must be an id: 1-128 characters of [A-Za-z0-9._:-]"}}, false);
+        run_id = std::string(id->get_string());
+        obj->erase("id");
+    } else {
+        run_id = domain::make_uuid_v7(domain::now_unix_ms());
+    }
+    co_return co_await write_run_event(a, domain::event_type::run_started, std::move(run_id), std::move(*obj), 201);
+}
+
+boost::asio::awaitable<http_answer> finish_run(app& a, std::string run_id, http_request_view req) {
+    require_run_id(run_id);
+    require_format(req, false);
+    auto body = parse_body(req);
+    auto* obj = body.if_object();
+    if (obj == nullptr) fail_validation({{0, "", "must be an object"}}, false);
+    auto existing = co_await a.read([run_id](sqlite3* db) { return persistence::get_run(db, run_id); });
+    if (!existing) fail(error_code::not_found, "no run with id " + run_id);
+    co_return co_await write_run_event(a, domain::event_type::run_finished, std::move(run_id), std::move(*obj), 200);
+}
+
+}  // namespace obs::server

@@ -1,0 +1,227 @@
+// Tests of persistence/event_writer.cpp: the queue and threads around the
+// group transaction. Concurrent submitters committed in fewer transactions
+// than requests with gap-free offsets; the queue's bound; the listener's
+// order; stop() draining and truncating the WAL; the checkpointer; requests
+// queued before start(); callbacks that throw.
+#include "persistence/event_writer.hpp"
+
+#include "support.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+using namespace obs::persistence;
+using namespace obs::persistence::test;
+using obs::domain::event;
+using status = write_outcome::status;
+
+BOOST_AUTO_TEST_SUITE(event_writer_suite)
+
+namespace {
+
+std::vector<event> thoughts(const std::string& run_id, std::size_t n, std::size_t payload_bytes = 0) {
+    std::vector<event> batch;
+    for (std::size_t i = 0; i < n; ++i) {
+        event ev = thought(run_id);
+        if (payload_bytes > 0) {
+            ev.payload_json = R"({"text":")" + std::string(payload_bytes, 'x') + "\"}";
+            refingerprint(ev);
+        }
+        batch.push_back(std::move(ev));
+    }
+    return batch;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(concurrent_submitters_share_transactions) {
+    struct load_case {
+        std::size_t threads, batches_per_thread, events_per_batch;
+    };
+    for (const load_case c : {load_case{4, 10, 5}, load_case{8, 5, 1}, load_case{2, 3, 100}}) {
+        BOOST_TEST_CONTEXT(c.threads << " threads x " << c.batches_per_thread << " batches x " << c.events_per_batch) {
+            temp_db tmp;
+            event_writer w(tmp.writer_opts());
+            w.start();
+            std::vector<std::vector<std::future<write_outcome>>> futures(c.threads);
+            {
+                // Held while everyone submits: the writer can take at most
+                // the first request alone, the rest queue up behind it.
+                write_lock lock(tmp);
+                std::vector<std::thread> submitters;
+                for (std::size_t t = 0; t < c.threads; ++t) {
+                    submitters.emplace_back([&, t] {
+                        for (std::size_t b = 0; b < c.batches_per_thread; ++b) {
+                            futures[t].push_back(submit(w, thoughts("run-" + std::to_string(t), c.events_per_batch)));
+                        }
+                    });
+                }
+                for (std::thread& s : submitters) s.join();
+            }
+            std::vector<std::int64_t> offsets;
+            for (std::size_t t = 0; t < c.threads; ++t) {
+                std::int64_t expected_seq = 1;  // per run, in submission order
+                for (auto& f : futures[t]) {
+                    const write_outcome o = wait(f);
+                    BOOST_REQUIRE(o.result == status::committed);
+                    BOOST_REQUIRE(o.acks.size() == c.events_per_batch);
+                    for (const event_ack& a : o.acks) {
+                        BOOST_TEST(a.seq == expected_seq++);
+                        offsets.push_back(a.offset);
+                    }
+                }
+            }
+            std::sort(offsets.begin(), offsets.end());
+            const std::size_t total = c.threads * c.batches_per_thread * c.events_per_batch;
+            BOOST_REQUIRE(offsets.size() == total);
+            for (std::size_t i = 0; i < total; ++i) BOOST_TEST(offsets[i] == static_cast<std::int64_t>(i + 1));
+            BOOST_TEST(w.groups_committed() <= 2u);
+            BOOST_TEST(w.groups_committed() < c.threads * c.batches_per_thread);
+            BOOST_TEST(w.last_offset() == static_cast<std::int64_t>(total));
+            BOOST_TEST(w.queue_depth() == 0u);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(queue_is_bounded_in_events) {
+    temp_db tmp;
+    writer_options opts = tmp.writer_opts();
+    opts.max_queued_events = 10;
+    event_writer w(opts);
+    w.start();
+    std::vector<std::future<write_outcome>> futures;
+    {
+        write_lock lock(tmp);  // the writer cannot commit: nothing leaves the queue
+        futures.push_back(submit(w, thoughts("q", 4)));
+        futures.push_back(submit(w, thoughts("q", 6)));
+        BOOST_TEST(w.queue_depth() == 10u);
+        bool called = false;
+        BOOST_TEST(!w.try_submit(thoughts("q", 1), [&called](write_outcome) { called = true; }));
+        BOOST_TEST(!w.try_submit(thoughts("q", 11), [&called](write_outcome) { called = true; }));
+        BOOST_TEST(!called);
+        BOOST_TEST(w.queue_depth() == 10u);
+    }
+    for (auto& f : futures) BOOST_TEST(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
+    BOOST_TEST(w.queue_depth() == 0u);
+    auto again = submit(w, thoughts("q", 10));  // room again, up to the bound exactly
+    BOOST_TEST(static_cast<int>(wait(again).result) == static_cast<int>(status::committed));
+    BOOST_TEST(w.last_offset() == 20);
+}
+
+BOOST_AUTO_TEST_CASE(listener_sees_committed_events_in_offset_order) {
+    temp_db tmp;
+    std::mutex mu;
+    std::vector<obs::domain::stored_event> seen;
+    std::size_t calls = 0;
+    std::size_t empty_calls = 0;
+    event_writer w(tmp.writer_opts());
+    w.set_commit_listener([&](committed_events batch) {
+        std::lock_guard lk(mu);  // no Boost.Test macro on the writer thread
+        ++calls;
+        if (batch->empty()) ++empty_calls;
+        seen.insert(seen.end(), batch->begin(), batch->end());
+    });
+    w.start();
+    const event repeated = thought("l", base_ts, "repeated");
+    std::vector<std::thread> submitters;
+    std::vector<std::vector<std::future<write_outcome>>> futures(3);
+    for (std::size_t t = 0; t < 3; ++t) {
+        submitters.emplace_back([&, t] {
+            for (int b = 0; b < 20; ++b) {
+                std::vector<event> batch = thoughts("l" + std::to_string(t), 3);
+                batch.push_back(repeated);  // stored once, then a duplicate
+                futures[t].push_back(submit(w, std::move(batch)));
+            }
+        });
+    }
+    for (std::thread& s : submitters) s.join();
+    std::map<std::int64_t, std::string> acked;  // offset -> id, from the acks
+    for (auto& per_thread : futures) {
+        for (auto& f : per_thread) {
+            const write_outcome o = wait(f);
+            BOOST_REQUIRE(o.result == status::committed);
+            for (const event_ack& a : o.acks) {
+                if (!a.duplicate) acked[a.offset] = a.id;
+            }
+        }
+    }
+    w.stop();
+    std::lock_guard lk(mu);
+    BOOST_REQUIRE(seen.size() == 3u * 20u * 3u + 1u);
+    BOOST_TEST(calls <= w.groups_committed());
+    BOOST_TEST(empty_calls == 0u);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        BOOST_TEST_CONTEXT("event " << i) {
+            BOOST_TEST(seen[i].offset == static_cast<std::int64_t>(i + 1));
+            BOOST_TEST(seen[i].id == acked.at(seen[i].offset));
+            BOOST_TEST(!seen[i].payload_json.empty());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(stop_commits_everything_queued_and_truncates_the_wal) {
+    temp_db tmp;
+    event_writer w(tmp.writer_opts());
+    w.start();
+    std::vector<std::future<write_outcome>> futures;
+    for (int i = 0; i < 50; ++i) futures.push_back(submit(w, thoughts("s", 20)));
+    w.stop();
+    for (auto& f : futures) {
+        BOOST_REQUIRE(f.wait_for(std::chrono::seconds(0)) == std::future_status::ready);  // done before stop returned
+        BOOST_TEST(static_cast<int>(f.get().result) == static_cast<int>(status::committed));
+    }
+    BOOST_TEST(w.last_offset() == 1000);
+    BOOST_TEST(!w.try_submit(thoughts("s", 1), [](write_outcome) {}));
+    w.stop();  // idempotent
+    BOOST_TEST(std::filesystem::file_size(tmp.path() + "-wal") == 0u);
+    db_ptr db = tmp.open(true);
+    BOOST_TEST(query_int(db.get(), "SELECT count(*) FROM events") == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(checkpointer_runs_outside_commits) {
+    temp_db tmp;
+    writer_options opts = tmp.writer_opts();
+    opts.checkpoint_after_pages = 16;
+    event_writer w(opts);
+    w.start();
+    std::vector<std::future<write_outcome>> futures;
+    for (int i = 0; i < 20; ++i) futures.push_back(submit(w, thoughts("c", 50, 400)));
+    for (auto& f : futures) BOOST_TEST(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
+    w.stop();  // a requested checkpoint still runs before the checkpointer exits
+    BOOST_TEST(w.checkpoints_run() >= 1u);
+    db_ptr db = tmp.open();
+    BOOST_TEST(query_int(db.get(), "SELECT count(*) FROM events") == 1000);
+}
+
+BOOST_AUTO_TEST_CASE(requests_queued_before_start_are_committed_by_stop) {
+    temp_db tmp;
+    std::future<write_outcome> f;
+    {
+        event_writer w(tmp.writer_opts());
+        f = submit(w, thoughts("early", 3));
+        BOOST_TEST(w.queue_depth() == 3u);
+    }  // destroyed without start()
+    const write_outcome o = wait(f);
+    BOOST_TEST(static_cast<int>(o.result) == static_cast<int>(status::committed));
+    BOOST_TEST(o.acks.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(throwing_callbacks_do_not_stop_the_writer) {
+    temp_db tmp;
+    event_writer w(tmp.writer_opts());
+    w.set_commit_listener([](committed_events) { throw std::runtime_error("listener bug"); });
+    w.start();
+    BOOST_TEST(w.try_submit(thoughts("t", 1), [](write_outcome) { throw std::runtime_error("callback bug"); }));
+    auto f = submit(w, thoughts("t", 1));
+    BOOST_TEST(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
+    BOOST_TEST(w.last_offset() == 2);
+    BOOST_TEST(w.healthy());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,9 @@
+# The HTTP core's unit suites (router, auth, config, error bodies).
+obs_add_test_suite(unit_server_core
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/server_core_main.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/router_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/auth_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/api_error_test.cpp
+  LIBS obs_server)
