@@ -7,12 +7,8 @@
 // reused fd number.
 #include "backup/curl_multi.hpp"
 
-#include <boost/asio/any_completion_handler.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/prefer.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -58,11 +54,15 @@ struct watched_socket {
     bool forgotten = false; // curl removed or closed it
 };
 
-// One transfer awaiting its end.
+// One transfer awaiting its end. The awaiting coroutine waits on `done`, a
+// timer that never expires by itself: cancelling it is the completion
+// signal, delivered through the loop (never from inside curl).
 struct pending_transfer {
-    asio::any_completion_handler<void(transfer_result)> handler;
+    explicit pending_transfer(const asio::any_io_executor& io) : done(io, std::chrono::steady_clock::time_point::max()) {}
+    asio::steady_timer done;
+    transfer_result result;
+    bool finished = false;
     std::array<char, CURL_ERROR_SIZE> error{};  // CURLOPT_ERRORBUFFER
-    asio::any_io_executor work;                  // keeps the io_context running meanwhile
 };
 
 }  // namespace
@@ -74,7 +74,7 @@ struct curl_multi::impl : std::enable_shared_from_this<impl> {
     std::unique_ptr<CURLM, multi_cleanup> multi;
     asio::steady_timer timer;  // curl's single timeout
     std::unordered_map<curl_socket_t, std::shared_ptr<watched_socket>> sockets;
-    std::unordered_map<CURL*, std::unique_ptr<pending_transfer>> transfers;
+    std::unordered_map<CURL*, std::shared_ptr<pending_transfer>> transfers;
 
     static int on_socket(CURL*, curl_socket_t fd, int what, void* userp, void*) {
         auto* self = static_cast<impl*>(userp);
@@ -161,49 +161,57 @@ struct curl_multi::impl : std::enable_shared_from_this<impl> {
         while (CURLMsg* m = curl_multi_info_read(multi.get(), &left)) {
             if (m->msg != CURLMSG_DONE) continue;
             CURL* easy = m->easy_handle;
-            transfer_result r;
-            r.code = m->data.result;
+            const CURLcode code = m->data.result;
             curl_multi_remove_handle(multi.get(), easy);
-            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r.http_status);
             auto it = transfers.find(easy);
             if (it == transfers.end()) continue;
-            std::unique_ptr<pending_transfer> t = std::move(it->second);
+            std::shared_ptr<pending_transfer> t = std::move(it->second);
             transfers.erase(it);
-            if (r.code != CURLE_OK) r.error = t->error[0] != '\0' ? t->error.data() : curl_easy_strerror(r.code);
-            complete(std::move(t), std::move(r));
+            t->result.code = code;
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->result.http_status);
+            if (code != CURLE_OK) t->result.error = t->error[0] != '\0' ? t->error.data() : curl_easy_strerror(code);
+            finish(*t);
         }
     }
 
-    // Resumes the awaiting coroutine from the loop, not from inside curl.
-    void complete(std::unique_ptr<pending_transfer> t, transfer_result r) {
-        auto handler = std::move(t->handler);
-        asio::post(io, [handler = std::move(handler), r = std::move(r), t = std::move(t)]() mutable {
-            std::move(handler)(std::move(r));
-        });
+    static void finish(pending_transfer& t) {
+        t.finished = true;
+        t.done.cancel();
     }
 
-    void start(CURL* easy, asio::any_completion_handler<void(transfer_result)> handler) {
-        auto t = std::make_unique<pending_transfer>();
-        t->handler = std::move(handler);
-        t->work = asio::prefer(io, asio::execution::outstanding_work.tracked);
+    // Adds the transfer; on failure it is finished at once.
+    void start(CURL* easy, const std::shared_ptr<pending_transfer>& t) {
         curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error.data());
         curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
         curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &impl::on_close_socket);
         curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
         const CURLMcode rc = curl_multi_add_handle(multi.get(), easy);
         if (rc != CURLM_OK) {
-            transfer_result r;
-            r.code = CURLE_FAILED_INIT;
-            r.error = std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc);
-            complete(std::move(t), std::move(r));
+            t->result.code = CURLE_FAILED_INIT;
+            t->result.error = std::string("curl_multi_add_handle: ") + curl_multi_strerror(rc);
+            t->finished = true;
             return;
         }
-        transfers.emplace(easy, std::move(t));
+        transfers.emplace(easy, t);
+    }
+
+    // The awaiting coroutine went away (its frame destroyed) before the end:
+    // curl must forget the handle before its owner frees it.
+    void abandon(CURL* easy) {
+        auto it = transfers.find(easy);
+        if (it == transfers.end()) return;
+        if (multi) curl_multi_remove_handle(multi.get(), easy);
+        transfers.erase(it);
     }
 
     void shutdown() {
-        for (auto& [easy, t] : transfers) curl_multi_remove_handle(multi.get(), easy);
-        transfers.clear();  // destroys the handlers: their coroutines never resume
+        for (auto& [easy, t] : transfers) {
+            curl_multi_remove_handle(multi.get(), easy);
+            t->result.code = CURLE_ABORTED_BY_CALLBACK;
+            t->result.error = "transfer abandoned: the curl multi handle was destroyed";
+            finish(*t);  // resumes the awaiting coroutine, if the loop runs again
+        }
+        transfers.clear();
         multi.reset();      // curl closes its cached connections through on_close_socket
         timer.cancel();
         while (!sockets.empty()) forget(sockets.begin()->first);
@@ -224,9 +232,23 @@ curl_multi::curl_multi(asio::any_io_executor io) : impl_(std::make_shared<impl>(
 curl_multi::~curl_multi() { impl_->shutdown(); }
 
 asio::awaitable<transfer_result> curl_multi::perform(CURL* easy) {
-    auto self = impl_;
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(transfer_result)>(
-        [self, easy](auto handler) { self->start(easy, std::move(handler)); }, asio::use_awaitable);
+    const std::shared_ptr<impl> self = impl_;
+    auto t = std::make_shared<pending_transfer>(self->io);
+    self->start(easy, t);
+    // Runs when this frame ends, normally or destroyed mid-wait.
+    struct abandon_guard {
+        std::shared_ptr<impl> self;
+        CURL* easy;
+        std::shared_ptr<pending_transfer> t;
+        ~abandon_guard() {
+            if (!t->finished) self->abandon(easy);
+        }
+    } guard{self, easy, t};
+    if (!t->finished) {
+        boost::system::error_code ec;  // operation_aborted: the completion signal
+        co_await t->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return t->result;
 }
 
 std::size_t curl_multi::active() const noexcept { return impl_->transfers.size(); }

@@ -45,8 +45,8 @@ class curl_multi {
 public:
     // REQUIRES: `io` belongs to a single-threaded io_context.
     explicit curl_multi(boost::asio::any_io_executor io);
-    // Removes unfinished transfers; their awaiting coroutines are destroyed
-    // without resuming (only at shutdown).
+    // Removes unfinished transfers; their awaiting coroutines resume (when
+    // the loop runs again) with CURLE_ABORTED_BY_CALLBACK.
     ~curl_multi();
     curl_multi(const curl_multi&) = delete;
     curl_multi& operator=(const curl_multi&) = delete;
@@ -55,6 +55,8 @@ public:
     // REQUIRES: `easy` is fully configured, in no multi handle, and (with
     // its buffers and callbacks' data) outlives the co_await. The handle's
     // CURLOPT_ERRORBUFFER, PRIVATE and CLOSESOCKET options are set here.
+    // If the awaiting coroutine is destroyed mid-transfer, the handle is
+    // removed from the multi handle first.
     boost::asio::awaitable<transfer_result> perform(CURL* easy);
 
     // Transfers in progress.

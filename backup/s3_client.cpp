@@ -221,6 +221,8 @@ asio::awaitable<s3_result<s3_client::response>> s3_client::send_once_(const requ
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &attempt_state::on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
 
+    // GCC 12 mishandles temporaries inside co_await expressions: results go
+    // through named variables in this file.
     const transfer_result t = co_await http_.perform(h);
     if (state.sink_error) std::rethrow_exception(state.sink_error);
     if (!t.ok()) co_return s3_error{0, "Unreachable", t.error};
@@ -240,13 +242,15 @@ asio::awaitable<s3_result<s3_client::response>> s3_client::send_(request req) {
 }
 
 asio::awaitable<s3_result<std::string>> s3_client::put_object(std::string key, shared_body body) {
-    auto r = co_await send_(request{"PUT", std::move(key), "", std::move(body), "application/gzip", true, {}});
+    request req{"PUT", std::move(key), "", std::move(body), "application/gzip", true, {}};
+    auto r = co_await send_(std::move(req));
     if (!r) co_return r.error();
     co_return r->etag;
 }
 
 asio::awaitable<s3_result<std::string>> s3_client::create_multipart_upload(std::string key) {
-    auto r = co_await send_(request{"POST", std::move(key), "uploads=", nullptr, "application/gzip", true, {}});
+    request req{"POST", std::move(key), "uploads=", nullptr, "application/gzip", true, {}};
+    auto r = co_await send_(std::move(req));
     if (!r) co_return r.error();
     std::string id = xml_text(r->body, "UploadId");
     if (id.empty()) co_return s3_error{r->status, "MalformedResponse", "CreateMultipartUpload answered no UploadId"};
@@ -257,7 +261,8 @@ asio::awaitable<s3_result<std::string>> s3_client::upload_part(std::string key, 
                                                                int part_number, shared_body body) {
     // Parameters in sorted order: curl signs the query as written.
     std::string query = "partNumber=" + std::to_string(part_number) + "&uploadId=" + uri_encode(upload_id, false);
-    auto r = co_await send_(request{"PUT", std::move(key), std::move(query), std::move(body), "application/octet-stream", true, {}});
+    request req{"PUT", std::move(key), std::move(query), std::move(body), "application/octet-stream", true, {}};
+    auto r = co_await send_(std::move(req));
     if (!r) co_return r.error();
     if (r->etag.empty()) co_return s3_error{r->status, "MalformedResponse", "UploadPart answered no ETag"};
     co_return r->etag;
@@ -266,8 +271,9 @@ asio::awaitable<s3_result<std::string>> s3_client::upload_part(std::string key, 
 asio::awaitable<s3_result<void>> s3_client::complete_multipart_upload(std::string key, std::string upload_id,
                                                                       std::vector<std::string> etags) {
     auto body = std::make_shared<const std::string>(complete_multipart_body(etags));
-    auto r = co_await send_(request{"POST", std::move(key), "uploadId=" + uri_encode(upload_id, false), std::move(body),
-                                    "application/xml", true, {}});
+    request req{"POST", std::move(key), "uploadId=" + uri_encode(upload_id, false), std::move(body), "application/xml",
+                true, {}};
+    auto r = co_await send_(std::move(req));
     if (!r) co_return r.error();
     // S3 may answer 200 and report the failure in the body.
     if (r->body.find("<Error>") != std::string::npos) co_return parse_s3_error(r->status, r->body);
@@ -275,7 +281,8 @@ asio::awaitable<s3_result<void>> s3_client::complete_multipart_upload(std::strin
 }
 
 asio::awaitable<s3_result<void>> s3_client::abort_multipart_upload(std::string key, std::string upload_id) {
-    auto r = co_await send_(request{"DELETE", std::move(key), "uploadId=" + uri_encode(upload_id, false), nullptr, "", true, {}});
+    request req{"DELETE", std::move(key), "uploadId=" + uri_encode(upload_id, false), nullptr, "", true, {}};
+    auto r = co_await send_(std::move(req));
     if (!r) co_return r.error();
     co_return boost::system::result<void, s3_error>{};
 }
@@ -287,7 +294,8 @@ asio::awaitable<s3_result<std::uint64_t>> s3_client::get_object(std::string key,
         sink(data, n);
         bytes += n;
     };
-    auto r = co_await send_(request{"GET", std::move(key), "", nullptr, "", false, counting});
+    request req{"GET", std::move(key), "", nullptr, "", false, counting};
+    auto r = co_await send_(std::move(req));
     if (!r) co_return r.error();
     co_return s3_result<std::uint64_t>(boost::system::in_place_value, bytes);
 }

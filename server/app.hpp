@@ -65,9 +65,13 @@ public:
 
     // Runs `f(sqlite3*)` on a reader thread and resumes here with its
     // result; rethrows what `f` threw. Throws api_failure(overloaded) when
-    // the reader queue is full.
+    // the reader queue is full. `f` is moved to the reader thread.
+    // REQUIRES: `f` is a named object, not a temporary in the co_await
+    // expression: GCC 12 relocates such temporaries bitwise across the
+    // suspension, which corrupts captured std::strings (their small-string
+    // buffers); the same holds for every coroutine in this project.
     template <class F>
-    boost::asio::awaitable<std::invoke_result_t<F, sqlite3*>> read(F f);
+    boost::asio::awaitable<std::invoke_result_t<F&, sqlite3*>> read(F&& f);
 
 private:
     boost::asio::io_context& io_;
@@ -81,14 +85,14 @@ private:
 };
 
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F, sqlite3*>> app::read(F f) {
-    using value_t = std::invoke_result_t<F, sqlite3*>;
+boost::asio::awaitable<std::invoke_result_t<F&, sqlite3*>> app::read(F&& f) {
+    using value_t = std::invoke_result_t<F&, sqlite3*>;
     using outcome = std::variant<std::monostate, value_t, std::exception_ptr>;
     auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(outcome)>(
         [this, &f](auto handler) {
             auto shared = std::make_shared<decltype(handler)>(std::move(handler));
             auto ex = io_.get_executor();
-            bool queued = readers_.post([shared, ex, job = std::move(f)](sqlite3* db) mutable {
+            bool queued = readers_.post([shared, ex, job = std::decay_t<F>(std::forward<F>(f))](sqlite3* db) mutable {
                 outcome o;
                 try {
                     o.template emplace<1>(job(db));

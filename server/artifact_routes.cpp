@@ -171,7 +171,9 @@ std::optional<http_answer> answer_for(body_end end, std::uint64_t limit) {
 asio::awaitable<std::optional<http_answer>> commit_row(app& a, const persistence::artifact_row& row) {
     std::vector<domain::event> batch;
     batch.push_back(make_artifact_event(row));
-    auto outcome = co_await a.submit(std::move(batch), [row](sqlite3* db) { persistence::upsert_artifact(db, row); });
+    // Named, then moved: a prvalue argument to a coroutine breaks under GCC 12.
+    persistence::in_transaction_hook hook = [row](sqlite3* db) { persistence::upsert_artifact(db, row); };
+    auto outcome = co_await a.submit(std::move(batch), std::move(hook));
     if (!outcome) {
         api_error e = make_error(error_code::overloaded, "the write queue is full; nothing was stored, retry shortly");
         e.retry_after_seconds = 1;

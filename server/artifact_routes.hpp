@@ -60,8 +60,11 @@ public:
 
     // Runs `f()` on a worker thread and resumes on the io thread with its
     // (non-void) result; rethrows what `f` threw. REQUIRES: on the io thread.
+    // `f` is taken by reference, as app::read does: callers pass a temporary
+    // closure that lives until their co_await ends (GCC 12 copies a prvalue
+    // argument into a coroutine frame bitwise); it is moved to the worker.
     template <class F>
-    boost::asio::awaitable<std::invoke_result_t<F&>> on_worker(F f);
+    boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&>> on_worker(F&& f);
 
     // Runs the queued jobs and joins the workers. Idempotent.
     void stop();
@@ -74,12 +77,12 @@ private:
 };
 
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&>> artifact_service::on_worker(F f) {
-    using value_t = std::invoke_result_t<F&>;
+boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&>> artifact_service::on_worker(F&& f) {
+    using value_t = std::invoke_result_t<std::decay_t<F>&>;
     using outcome = std::variant<value_t, std::exception_ptr>;
     auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(outcome)>(
         [this, &f](auto handler) {
-            boost::asio::post(workers_, [handler = std::move(handler), job = std::move(f),
+            boost::asio::post(workers_, [handler = std::move(handler), job = std::decay_t<F>(std::forward<F>(f)),
                                          ex = io_.get_executor()]() mutable {
                 std::optional<outcome> o;
                 try {

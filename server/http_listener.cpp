@@ -106,6 +106,9 @@ asio::awaitable<void> http_listener::session(tcp::socket socket) {
     while (!stopping_) {
         http::request_parser<http::empty_body> head;
         head.header_limit(header_limit_bytes);
+        // Bodies are limited per route once the route is known (artifacts
+        // are larger); until then only the largest limit applies.
+        head.body_limit(std::max<std::uint64_t>(cfg.max_body_bytes, cfg.max_artifact_bytes));
         stream.expires_after(std::chrono::milliseconds(first ? cfg.header_timeout_ms : cfg.idle_timeout_ms));
         first = false;
         boost::system::error_code ec;
@@ -170,6 +173,17 @@ asio::awaitable<void> http_listener::session(tcp::socket socket) {
             stream.expires_after(std::chrono::milliseconds(cfg.body_timeout_ms));
             auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(continue_line), use_tuple);
             if (wec) break;
+        }
+        // The header parser's own limit was checked against Content-Length
+        // already; this route's limit is checked here, and on chunked bodies
+        // by the body parser as they arrive.
+        if (auto length = head.content_length(); length && *length > cfg.max_body_bytes) {
+            auto answer = error_answer(make_error(
+                error_code::too_large,
+                "body is larger than the limit of " + std::to_string(cfg.max_body_bytes) + " bytes"));
+            auto sent = co_await write_answer(stream, answer, false, method, app_);
+            if (cfg.log_requests) log_request(method, path, answer.status, elapsed_us(started), 0, sent);
+            break;
         }
         http::request_parser<http::string_body> full(std::move(head));
         full.body_limit(cfg.max_body_bytes);

@@ -89,7 +89,8 @@ boost::asio::awaitable<http_answer> list_runs(app& a, http_request_view req) {
             filter.cursor = value;
         }
     }
-    auto result = co_await a.read([filter](sqlite3* db) { return persistence::list_runs(db, filter); });
+    auto query = [filter](sqlite3* db) { return persistence::list_runs(db, filter); };
+    auto result = co_await a.read(std::move(query));
     if (!result.body) fail(error_code::bad_request, result.error);
     co_return json_answer(200, boost::json::serialize(*result.body));
 }
@@ -97,7 +98,8 @@ boost::asio::awaitable<http_answer> list_runs(app& a, http_request_view req) {
 boost::asio::awaitable<http_answer> get_run(app& a, std::string run_id, http_request_view req) {
     reject_unknown_params(parse_query(req.target), {});
     require_known_run_id(run_id);
-    auto run = co_await a.read([run_id](sqlite3* db) { return persistence::get_run(db, run_id); });
+    auto query = [run_id](sqlite3* db) { return persistence::get_run(db, run_id); };
+    auto run = co_await a.read(std::move(query));
     if (!run) fail(error_code::not_found, "no run with id " + run_id);
     co_return json_answer(200, boost::json::serialize(*run));
 }
@@ -126,7 +128,8 @@ boost::asio::awaitable<http_answer> list_steps(app& a, std::string run_id, http_
             }
         }
     }
-    auto body = co_await a.read([run_id, filter](sqlite3* db) { return persistence::list_steps(db, run_id, filter); });
+    auto query = [run_id, filter](sqlite3* db) { return persistence::list_steps(db, run_id, filter); };
+    auto body = co_await a.read(std::move(query));
     if (!body) fail(error_code::not_found, "no run with id " + run_id);
     co_return json_answer(200, std::move(*body));
 }

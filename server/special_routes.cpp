@@ -65,7 +65,9 @@ boost::asio::awaitable<bool> serve_stream(app& a, boost::beast::tcp_stream& stre
     ctx.settings = settings;
     ctx.log_error = [path](const std::string& why) { log_line("warning", "stream ended", {{"route", path}, {"reason", why}}); };
     stream.expires_never();
-    co_await run_event_stream(stream.release_socket(), std::move(*query), std::move(sub), std::move(ctx));
+    // Named first: a prvalue argument to a coroutine is copied bitwise by GCC 12.
+    auto socket = stream.release_socket();
+    co_await run_event_stream(std::move(socket), std::move(*query), std::move(sub), std::move(ctx));
     co_return false;
 }
 

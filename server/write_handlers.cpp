@@ -130,7 +130,8 @@ boost::asio::awaitable<http_answer> write_run_event(app& a, domain::event_type t
     std::vector<domain::event> batch;
     batch.push_back(std::move(*ev));
     auto outcome = co_await commit(a, std::move(batch));
-    auto run = co_await a.read([run_id](sqlite3* db) { return persistence::get_run(db, run_id); });
+    auto query = [run_id](sqlite3* db) { return persistence::get_run(db, run_id); };
+    auto run = co_await a.read(std::move(query));
     if (!run) fail(error_code::internal, "the run was stored but could not be read back");
     co_return json_answer(outcome.acks.front().duplicate ? 200 : fresh_status, boost::json::serialize(*run));
 }
@@ -200,7 +201,8 @@ boost::asio::awaitable<http_answer> finish_run(app& a, std::string run_id, http_
     auto body = parse_body(req);
     auto* obj = body.if_object();
     if (obj == nullptr) fail_validation({{0, "", "must be an object"}}, false);
-    auto existing = co_await a.read([run_id](sqlite3* db) { return persistence::get_run(db, run_id); });
+    auto query = [run_id](sqlite3* db) { return persistence::get_run(db, run_id); };
+    auto existing = co_await a.read(std::move(query));
     if (!existing) fail(error_code::not_found, "no run with id " + run_id);
     co_return co_await write_run_event(a, domain::event_type::run_finished, std::move(run_id), std::move(*obj), 200);
 }

@@ -311,3 +311,45 @@ command_result s3rver_process::aws(const std::string& args) const {
 }
 
 }  // namespace obs::backup::test
+
+// ---- backup_fixture ----------------------------------------------------
+
+#include "backup_fixture.hpp"
+
+namespace obs::backup::test {
+
+shared_fixture& shared() {
+    static std::unique_ptr<shared_fixture> f = [] {
+        auto p = std::make_unique<shared_fixture>();
+        p->big_db = p->dir / "big.db";
+        make_event_db(p->big_db, p->big_rows, 48);
+        return p;
+    }();
+    return *f;
+}
+
+s3_config s3_at(unsigned short port, const std::string& bucket) {
+    s3_config c;
+    c.access_key_id = "S3RVER";
+    c.secret_access_key = "S3RVER";
+    c.endpoint = "http://127.0.0.1:" + std::to_string(port);
+    c.path_style = true;
+    c.bucket = bucket;
+    return c;
+}
+
+backup_request request_for(const std::string& db, const std::string& data_dir, std::optional<s3_config> s3,
+                           std::vector<std::string>* log) {
+    backup_request r;
+    r.db_path = db;
+    r.data_dir = data_dir;
+    r.upload = s3.has_value();
+    r.s3 = std::move(s3);
+    r.server_version = "0.1.0-test";
+    r.s3_options.backoff = std::chrono::milliseconds(10);
+    r.s3_options.connect_timeout = std::chrono::milliseconds(2000);
+    if (log) r.log = [log](const std::string& line) { log->push_back(line); };
+    return r;
+}
+
+}  // namespace obs::backup::test

@@ -136,14 +136,16 @@ BOOST_AUTO_TEST_CASE(destruction_with_a_transfer_in_flight) {
         });
         curl_easy_setopt(r.easy.get(), CURLOPT_URL, (server.url() + "/").c_str());
         auto http = std::make_unique<curl_multi>(io.get_executor());
-        bool resumed = false;
-        asio::co_spawn(io, http->perform(r.easy.get()), [&](std::exception_ptr, transfer_result) { resumed = true; });
+        std::optional<transfer_result> result;
+        asio::co_spawn(io, http->perform(r.easy.get()), [&](std::exception_ptr, transfer_result t) { result = t; });
         io.run_for(std::chrono::seconds(10));
         BOOST_TEST(http->active() == 1u);
-        http.reset();  // must remove the handle and drop the waiting coroutine
+        BOOST_TEST(!result.has_value());
+        http.reset();  // removes the handle and resumes the waiting coroutine
         io.restart();
         io.poll();
-        BOOST_TEST(!resumed);
+        BOOST_TEST_REQUIRE(result.has_value());
+        BOOST_TEST(result->code == CURLE_ABORTED_BY_CALLBACK);
     }
 }
 

@@ -134,11 +134,12 @@ BOOST_FIXTURE_TEST_CASE(runs_pagination_walks_every_run_once, fixture) {
     for (int page = 0; page < 10; ++page) {
         auto res = http_request(port(), "GET", "/observability/runs?limit=10" + (cursor.empty() ? "" : "&cursor=" + cursor));
         BOOST_TEST_REQUIRE(res.status == 200, res.body);
-        for (const auto& r : res.json().at("runs").as_array()) {
+        auto page_json = res.json();
+        for (const auto& r : page_json.at("runs").as_array()) {
             order.emplace_back(r.at("id").as_string());
             seen.emplace(r.at("id").as_string());
         }
-        const auto& next = res.json().at("next_cursor");
+        const auto& next = page_json.at("next_cursor");
         if (next.is_null()) break;
         cursor = std::string(next.as_string());
     }

@@ -201,7 +201,8 @@ struct test_server {
             io,
             [&]() -> net::awaitable<void> {
                 try {
-                    auto answer = co_await list_artifacts(*a, run_id, http_request_view{"GET", "/x", "", ""});
+                    http_request_view req{"GET", "/x", "", ""};  // named: GCC 12 and prvalue arguments
+                    auto answer = co_await list_artifacts(*a, run_id, std::move(req));
                     done.set_value({answer.status, answer.body});
                 } catch (const api_failure& f) {
                     done.set_value({http_status(f.error.code), error_body(f.error)});

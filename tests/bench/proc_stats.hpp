@@ -1,0 +1,26 @@
+// What the stream benchmark reads about processes from Linux's /proc and
+// getrusage: a server's CPU time and memory (sampled around the posting
+// window, so CPU % is the server's share of one core while it fans out), and
+// the benchmark's own CPU time (to tell whether the client was the limit).
+#pragma once
+
+#include <cstdint>
+
+namespace obs::bench {
+
+struct process_sample {
+    bool ok = false;             // false when /proc/PID could not be read (the process is gone)
+    double cpu_seconds = 0;      // utime + stime of every thread, so far
+    std::uint64_t rss_kib = 0;   // VmRSS now
+    std::uint64_t hwm_kib = 0;   // VmHWM: the peak RSS so far
+};
+
+// Reads /proc/PID/stat and /proc/PID/status. Never throws.
+process_sample sample_process(int pid);
+
+// CPU seconds (user + system) used so far by the calling thread, and by the
+// whole calling process.
+double this_thread_cpu_seconds();
+double this_process_cpu_seconds();
+
+}  // namespace obs::bench
