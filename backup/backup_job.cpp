@@ -114,7 +114,10 @@ backup_runner::backup_runner(asio::any_io_executor io)
 
 backup_runner::~backup_runner() {
     if (active_->producer) active_->producer->cancel();
-    if (active_->channel != nullptr) active_->channel->close();  // unblocks the worker's send
+    if (active_->channel != nullptr) {
+        active_->channel->close();
+        active_->channel->cancel();  // unblocks the worker's send
+    }
     worker_.join();
 }
 
@@ -124,12 +127,25 @@ namespace {
 
 // Runs `f` on `worker` and resumes on the caller's executor with its value
 // (or its exception).
+//
+// GCC 12 destroys some temporaries of a co_await expression twice (a lambda
+// or an aggregate built inside it): in this file every argument of a
+// co_await-ed call is a named variable.
 template <class F>
 auto on_worker(asio::thread_pool& worker, F f) -> asio::awaitable<decltype(f())> {
     using result = decltype(f());
-    co_return co_await asio::co_spawn(
-        worker.get_executor(), [f = std::move(f)]() mutable -> asio::awaitable<result> { co_return f(); },
-        asio::use_awaitable);
+    auto job = [f = std::move(f)]() mutable -> asio::awaitable<result> { co_return f(); };
+    auto op = asio::co_spawn(worker.get_executor(), std::move(job), asio::use_awaitable);
+    co_return co_await std::move(op);
+}
+
+// Makes the worker stop: at its next chunk, and at once if it is blocked
+// sending a part. close() alone would leave a blocked sender waiting (it
+// only completes waiting receivers); cancel() completes it with an error.
+void stop_producing(archive_producer& producer, part_channel& channel) {
+    producer.cancel();
+    channel.close();
+    channel.cancel();
 }
 
 // The uploader: takes parts from the channel and sends them to S3.
@@ -143,9 +159,7 @@ asio::awaitable<upload_result> upload_parts(s3_client& s3, std::string key, part
         part_channel& channel;
         archive_producer& producer;
         ~release_worker() {
-            if (u.ok) return;
-            producer.cancel();
-            channel.close();
+            if (!u.ok) stop_producing(producer, channel);
         }
     } release{u, channel, producer};
     std::optional<std::string> upload_id;
@@ -182,8 +196,7 @@ asio::awaitable<upload_result> upload_parts(s3_client& s3, std::string key, part
         }
     }
     if (!u.ok) {
-        producer.cancel();
-        channel.close();  // the worker stops at its next send
+        stop_producing(producer, channel);
         // Leave no visible object and no parts billed: abort (best effort;
         // a lifecycle rule catches what an unreachable S3 leaves).
         if (upload_id) (void)co_await s3.abort_multipart_upload(key, *upload_id);
@@ -240,10 +253,11 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
 
     // 1. The row, so that every attempt is listed.
     try {
-        out.id = co_await on_worker(worker_, [db_path, started_ms] {
+        auto insert_row = [db_path, started_ms] {
             persistence::db_ptr db = persistence::open_database(db_path, false);
             return insert_backup_started(db.get(), started_ms);
-        });
+        };
+        out.id = co_await on_worker(worker_, std::move(insert_row));
     } catch (const std::exception& e) {
         failure = std::string("cannot record the backup: ") + e.what();
     }
@@ -264,15 +278,16 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
     prepared prep;
     if (failure.empty() && out.ok()) {
         try {
-            prep = co_await on_worker(worker_, [&req, snapshot_path] {
+            auto snapshot = [&req, snapshot_path] {
                 fs::create_directories(req.data_dir);
                 prepared p;
                 p.snapshot = take_snapshot(req.db_path, snapshot_path);
                 p.files.push_back(archive_file{database_member_name, snapshot_path});
-                auto extra = req.list_extra_files ? req.list_extra_files() : list_artifact_files(req.data_dir);
+                auto extra = req.list_extra_files ? req.list_extra_files(snapshot_path) : list_artifact_files(req.data_dir);
                 p.files.insert(p.files.end(), extra.begin(), extra.end());
                 return p;
-            });
+            };
+            prep = co_await on_worker(worker_, std::move(snapshot));
             out.db_bytes = prep.snapshot.db_bytes;
             out.events = prep.snapshot.events;
             out.last_offset = prep.snapshot.last_offset;
@@ -294,9 +309,11 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
                 part_channel channel(io_, 1);
                 active->channel = &channel;
                 s3_client s3(http_, *req.s3, req.s3_options);
-                auto [produced, uploaded] = co_await (
-                    on_worker(worker_, [producer, &channel] { return produce_parts(*producer, channel); }) &&
-                    upload_parts(s3, key, channel, *producer));
+                auto produce = [producer, &channel] { return produce_parts(*producer, channel); };
+                auto producing = on_worker(worker_, std::move(produce));
+                auto uploading = upload_parts(s3, key, channel, *producer);
+                auto both = std::move(producing) && std::move(uploading);
+                auto [produced, uploaded] = co_await std::move(both);
                 active->channel = nullptr;
                 if (!produced.error.empty()) {
                     failure = "archive failed: " + produced.error;
@@ -311,7 +328,7 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
                     out.sha256 = produced.summary.sha256;
                 }
             } else {
-                archive_summary s = co_await on_worker(worker_, [producer, local_dir, local_path, staging_guard] {
+                auto write_local = [producer, local_dir, local_path, staging_guard] {
                     fs::create_directories(local_dir);
                     const std::string& tmp = staging_guard->path();
                     unique_fd fd = open_for_writing(tmp, true);
@@ -325,7 +342,8 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
                     staging_guard->release();
                     sync_parent_dir(local_path);
                     return sum;
-                });
+                };
+                archive_summary s = co_await on_worker(worker_, std::move(write_local));
                 out.location = local_path;
                 out.bytes = s.bytes;
                 out.sha256 = s.sha256;
@@ -358,19 +376,20 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
         row.events = out.events;
         row.last_offset = out.last_offset;
     }
-    std::string record_error = co_await on_worker(
-        worker_, [snapshot_guard = std::move(snapshot_guard), staging_guard = std::move(staging_guard), row, db_path]() mutable {
-            snapshot_guard.reset();  // the last owner: removal happens here, off the io thread
-            staging_guard.reset();
-            if (row.id == 0) return std::string();
-            try {
-                persistence::db_ptr db = persistence::open_database(db_path, false);
-                update_backup_finished(db.get(), row);
-                return std::string();
-            } catch (const std::exception& e) {
-                return std::string(e.what());
-            }
-        });
+    auto finish_up = [snapshot_guard = std::move(snapshot_guard), staging_guard = std::move(staging_guard), row,
+                      db_path]() mutable {
+        snapshot_guard.reset();  // the last owner: removal happens here, off the io thread
+        staging_guard.reset();
+        if (row.id == 0) return std::string();
+        try {
+            persistence::db_ptr db = persistence::open_database(db_path, false);
+            update_backup_finished(db.get(), row);
+            return std::string();
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+    };
+    const std::string record_error = co_await on_worker(worker_, std::move(finish_up));
     if (req.log) {
         req.log(out.ok() ? "Backup successful: " + out.location : "Backup failed: " + out.message);
         if (!record_error.empty()) req.log("Backup row " + std::to_string(row.id) + " not completed: " + record_error);

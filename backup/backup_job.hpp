@@ -42,8 +42,9 @@ struct backup_request {
     std::size_t part_size = s3_min_part_size; // raised to 5 MiB when uploading
     std::string server_version;              // written into the manifest
     // Extra files to archive (name in the tarball, path), called on the
-    // worker after the snapshot; empty: list_artifact_files(data_dir).
-    std::function<std::vector<archive_file>()> list_extra_files;
+    // worker with the snapshot's path once it is taken, so it can list
+    // exactly what the snapshot refers to; empty: list_artifact_files(data_dir).
+    std::function<std::vector<archive_file>(const std::string& snapshot_path)> list_extra_files;
     s3_client_options s3_options;
     // Log lines ("Backup successful: s3://bucket/key", "Backup failed: ...");
     // called on the io thread. Never given a secret.

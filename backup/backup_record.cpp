@@ -14,6 +14,9 @@ constexpr const char* insert_started_sql = "INSERT INTO backups(started_ms, stat
 constexpr const char* update_finished_sql =
     "UPDATE backups SET finished_ms = ?2, status = ?3, location = ?4, bytes = ?5, sha256 = ?6, db_bytes = ?7, "
     "events = ?8, last_offset = ?9, error = ?10 WHERE id = ?1";
+constexpr const char* mark_interrupted_sql =
+    "UPDATE backups SET status = 'failed', finished_ms = ?1, "
+    "error = 'interrupted: the server stopped before it ended' WHERE status = 'running'";
 constexpr const char* list_sql =
     "SELECT id, started_ms, finished_ms, status, location, bytes, sha256, db_bytes, events, last_offset, error "
     "FROM backups ORDER BY id DESC LIMIT ?1";
@@ -67,6 +70,13 @@ void update_backup_finished(sqlite3* db, const backup_row& row) {
     bind_int(s.get(), 9, row.last_offset);
     bind_text(s.get(), 10, row.error);
     persistence::check(db, sqlite3_step(s.get()), "update backup row");
+}
+
+int mark_interrupted_backups(sqlite3* db, std::int64_t now_ms) {
+    persistence::stmt_ptr s = persistence::prepare(db, mark_interrupted_sql);
+    sqlite3_bind_int64(s.get(), 1, now_ms);
+    persistence::check(db, sqlite3_step(s.get()), "mark interrupted backups");
+    return sqlite3_changes(db);
 }
 
 std::vector<backup_row> list_backups(sqlite3* db, std::size_t limit) {

@@ -37,6 +37,11 @@ std::int64_t insert_backup_started(sqlite3* db, std::int64_t started_ms);
 // Completes row `row.id` with every field of `row`. Throws persistence::sqlite_error.
 void update_backup_finished(sqlite3* db, const backup_row& row);
 
+// Marks every `running` row failed ("interrupted: the server stopped before
+// it ended"), finished at `now_ms`: for startup, when no backup can be
+// running yet. Returns how many rows changed. Throws persistence::sqlite_error.
+int mark_interrupted_backups(sqlite3* db, std::int64_t now_ms);
+
 // The newest `limit` rows (1..1000), newest first. Throws persistence::sqlite_error.
 std::vector<backup_row> list_backups(sqlite3* db, std::size_t limit);
 

@@ -2,6 +2,7 @@
 #include "backup/gzip_stream.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <string>
 
 namespace obs::backup {
@@ -52,6 +53,7 @@ void gzip_compressor::run_(int flush) {
 }
 
 void gzip_compressor::write(const char* data, std::size_t n) {
+    assert(!finished_);
     z_stream& zs = s_->zs;
     while (n > 0) {
         // avail_in is 32-bit: feed huge buffers in slices.
@@ -65,6 +67,7 @@ void gzip_compressor::write(const char* data, std::size_t n) {
 }
 
 void gzip_compressor::finish() {
+    assert(!finished_);
     s_->zs.next_in = nullptr;
     s_->zs.avail_in = 0;
     run_(Z_FINISH);

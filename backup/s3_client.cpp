@@ -80,7 +80,7 @@ bool s3_error::retryable() const {
 }
 
 std::string s3_error::describe() const {
-    if (http_status == 0) return "S3 unreachable: " + message;
+    if (http_status == 0) return "S3 cannot be reached (" + code + "): " + message;
     std::string out = "S3 " + (code.empty() ? std::string("error") : code) + " (HTTP " + std::to_string(http_status) + ")";
     if (!message.empty()) out += ": " + message;
     return out;

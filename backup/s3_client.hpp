@@ -29,11 +29,12 @@ namespace obs::backup {
 // Why an S3 request failed.
 struct s3_error {
     long http_status = 0;  // 0: no response (connection refused, timeout, ...)
-    std::string code;      // S3's <Code> ("NoSuchBucket"), or curl's for transport errors ("CURLE_COULDNT_CONNECT")
+    std::string code;      // S3's <Code> ("NoSuchBucket"), or "Unreachable" for transport errors
     std::string message;   // S3's <Message>, or curl's error text
     // True for errors worth another try: no response, 5xx, 429, RequestTimeout, SlowDown.
     bool retryable() const;
-    // "S3 NoSuchBucket (HTTP 404): The specified bucket does not exist".
+    // "S3 NoSuchBucket (HTTP 404): The specified bucket does not exist", or
+    // "S3 cannot be reached (Unreachable): Failed to connect to ...".
     std::string describe() const;
 };
 

@@ -16,6 +16,7 @@ unsigned http_status(error_code code) {
         case error_code::method_not_allowed: return 405;
         case error_code::conflict: return 409;
         case error_code::too_large: return 413;
+        case error_code::range_not_satisfiable: return 416;
         case error_code::unsupported_media_type: return 415;
         case error_code::validation_failed: return 422;
         case error_code::overloaded: return 503;
@@ -36,6 +37,7 @@ const char* wire_name(error_code code) {
         case error_code::method_not_allowed: return "method_not_allowed";
         case error_code::conflict: return "conflict";
         case error_code::too_large: return "too_large";
+        case error_code::range_not_satisfiable: return "range_not_satisfiable";
         case error_code::unsupported_media_type: return "unsupported_media_type";
         case error_code::validation_failed: return "validation_failed";
         case error_code::overloaded: return "overloaded";

@@ -20,6 +20,7 @@ enum class error_code {
     method_not_allowed,      // 405
     conflict,                // 409
     too_large,               // 413
+    range_not_satisfiable,   // 416 (an artifact Range beyond its end)
     unsupported_media_type,  // 415
     validation_failed,       // 422
     overloaded,              // 503 with Retry-After

@@ -26,6 +26,11 @@ namespace obs::server {
 
 class stream_hub;
 class artifact_service;
+}  // namespace obs::server
+namespace obs::backup {
+class backup_runner;
+}  // namespace obs::backup
+namespace obs::server {
 
 // Plain counters for /metrics; touched on the io thread only.
 struct server_counters {
@@ -56,7 +61,8 @@ public:
     int schema_version() const { return schema_version_; }
     // The artifact store and its worker (set by main before serving).
     artifact_service* artifacts = nullptr;
-    bool backup_running = false;  // one backup at a time
+    // The backup runner (libcurl multi on this io_context, a worker thread).
+    backup::backup_runner* backups = nullptr;
 
     // Queues `batch` for the writer and waits for its commit. nullopt when
     // the queue is full (answer 503 overloaded: nothing was stored).

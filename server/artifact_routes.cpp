@@ -135,10 +135,11 @@ asio::awaitable<body_end> receive_body(app& a, beast::tcp_stream& stream, beast:
         if (got == 0) continue;
         bool written = false;
         try {
-            written = co_await service.on_worker([upload, data = chunk.data(), got] {
+            auto write_chunk = [upload, data = chunk.data(), got] {
                 upload->write(data, got);
                 return true;
-            });
+            };
+            written = co_await service.on_worker(std::move(write_chunk));
         } catch (const std::exception& e) {
             log_line("error", "artifact upload failed", {{"reason", e.what()}});
         }
@@ -171,7 +172,8 @@ std::optional<http_answer> answer_for(body_end end, std::uint64_t limit) {
 asio::awaitable<std::optional<http_answer>> commit_row(app& a, const persistence::artifact_row& row) {
     std::vector<domain::event> batch;
     batch.push_back(make_artifact_event(row));
-    // Named, then moved: a prvalue argument to a coroutine breaks under GCC 12.
+    // Named, then moved: GCC 12 mishandles a closure or a prvalue argument
+    // written inside a co_await expression (see artifact_service::on_worker).
     persistence::in_transaction_hook hook = [row](sqlite3* db) { persistence::upsert_artifact(db, row); };
     auto outcome = co_await a.submit(std::move(batch), std::move(hook));
     if (!outcome) {
@@ -327,7 +329,8 @@ asio::awaitable<bool> serve_artifact_put(app& a, route_match route, beast::tcp_s
 
     upload_ptr upload;
     try {
-        upload = co_await service.on_worker([&service] { return upload_ptr(service.store().begin_upload()); });
+        auto begin = [&service] { return upload_ptr(service.store().begin_upload()); };
+        upload = co_await service.on_worker(std::move(begin));
     } catch (const std::exception& e) {
         log_line("error", "artifact upload cannot start", {{"reason", e.what()}});
     }
@@ -341,17 +344,19 @@ asio::awaitable<bool> serve_artifact_put(app& a, route_match route, beast::tcp_s
     std::optional<persistence::stored_content> stored;
     if (end == body_end::complete) {
         try {
-            stored = co_await service.on_worker([upload] { return upload->commit(); });
+            auto commit = [upload] { return upload->commit(); };
+            stored = co_await service.on_worker(std::move(commit));
         } catch (const std::exception& e) {
             log_line("error", "artifact upload failed", {{"reason", e.what()}});
             end = body_end::storage_failed;
         }
     }
     // Before any answer: a refused upload leaves nothing behind.
-    co_await service.on_worker([upload] {
+    auto discard = [upload] {
         upload->discard();
         return true;
-    });
+    };
+    co_await service.on_worker(std::move(discard));
     upload.reset();
     if (end != body_end::complete) {
         auto answer = answer_for(end, service.max_bytes());
@@ -396,9 +401,10 @@ asio::awaitable<std::optional<std::size_t>> send_content(app& a, beast::tcp_stre
         if (left > 0) {
             const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), left));
             try {
-                got = co_await service.on_worker([content, data = chunk.data(), offset, want] {
+                auto read_chunk = [content, data = chunk.data(), offset, want] {
                     return content->read_at(offset, data, want);
-                });
+                };
+                got = co_await service.on_worker(std::move(read_chunk));
             } catch (const std::exception& e) {
                 log_line("error", "artifact read failed", {{"reason", e.what()}});
             }
@@ -437,9 +443,10 @@ asio::awaitable<bool> serve_artifact_get(app& a, route_match route, beast::tcp_s
         refusal = make_error(error_code::bad_request, "the artifact name " + *problem);
     } else {
         try {
-            found = co_await a.read([run_id = route.run_id, name = route.artifact_name](sqlite3* db) {
+            auto lookup = [run_id = route.run_id, name = route.artifact_name](sqlite3* db) {
                 return persistence::find_artifact(db, run_id, name);
-            });
+            };
+            found = co_await a.read(std::move(lookup));
             if (!found.run_exists) refusal = make_error(error_code::not_found, "no run with id " + route.run_id);
             else if (!found.row) refusal = make_error(error_code::not_found, "the run has no artifact of that name");
         } catch (const api_failure& failure) {
@@ -460,10 +467,11 @@ asio::awaitable<bool> serve_artifact_get(app& a, route_match route, beast::tcp_s
 
     std::shared_ptr<persistence::artifact_content> content;
     try {
-        content = co_await a.artifacts->on_worker([&service = *a.artifacts, sha = row.sha256] {
+        auto open = [&service = *a.artifacts, sha = row.sha256] {
             auto opened = service.store().open(sha);
             return opened ? std::make_shared<persistence::artifact_content>(std::move(*opened)) : nullptr;
-        });
+        };
+        content = co_await a.artifacts->on_worker(std::move(open));
     } catch (const std::exception& e) {
         log_line("error", "artifact open failed", {{"reason", e.what()}});
     }
@@ -481,9 +489,8 @@ asio::awaitable<bool> serve_artifact_get(app& a, route_match route, beast::tcp_s
     }
     const std::string total = std::to_string(row.size);
     if (range.what == range_decision::kind::unsatisfiable) {
-        http_answer answer = error_answer(make_error(error_code::bad_request, "the range is outside the artifact's " +
-                                                                                  total + " bytes"));
-        answer.status = 416;  // error_code has no 416 yet: the body says bad_request
+        http_answer answer = error_answer(
+            make_error(error_code::range_not_satisfiable, "the range is outside the artifact's " + total + " bytes"));
         answer.headers.emplace_back("Content-Range", "bytes */" + total);
         co_return co_await answer_and_log(a, stream, answer, keep_alive, line, started, 0);
     }
@@ -512,7 +519,8 @@ asio::awaitable<bool> serve_artifact_get(app& a, route_match route, beast::tcp_s
 asio::awaitable<http_answer> list_artifacts(app& a, std::string run_id, http_request_view req) {
     reject_unknown_params(parse_query(req.target), {});
     if (!domain::is_valid_id(run_id)) fail(error_code::not_found, "no such run");
-    auto rows = co_await a.read([run_id](sqlite3* db) { return persistence::list_artifacts(db, run_id); });
+    auto query = [run_id](sqlite3* db) { return persistence::list_artifacts(db, run_id); };
+    auto rows = co_await a.read(std::move(query));
     if (!rows) fail(error_code::not_found, "no run with id " + run_id);
     std::string body = "{\"artifacts\":[";
     for (std::size_t i = 0; i < rows->size(); ++i) {

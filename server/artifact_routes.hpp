@@ -60,9 +60,9 @@ public:
 
     // Runs `f()` on a worker thread and resumes on the io thread with its
     // (non-void) result; rethrows what `f` threw. REQUIRES: on the io thread.
-    // `f` is taken by reference, as app::read does: callers pass a temporary
-    // closure that lives until their co_await ends (GCC 12 copies a prvalue
-    // argument into a coroutine frame bitwise); it is moved to the worker.
+    // `f` is moved to the worker. Callers name the closure before the
+    // co_await: GCC 12 destroys a capturing closure written inside a co_await
+    // expression twice (a double free once a capture owns memory).
     template <class F>
     boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&>> on_worker(F&& f);
 

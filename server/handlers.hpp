@@ -30,6 +30,9 @@ boost::asio::awaitable<http_answer> list_runs(app& a, http_request_view req);
 boost::asio::awaitable<http_answer> get_run(app& a, std::string run_id, http_request_view req);
 boost::asio::awaitable<http_answer> list_steps(app& a, std::string run_id, http_request_view req);
 
+boost::asio::awaitable<http_answer> post_backup(app& a, http_request_view req);
+boost::asio::awaitable<http_answer> list_backups(app& a, http_request_view req);
+
 boost::asio::awaitable<http_answer> healthz(app& a);
 boost::asio::awaitable<http_answer> readyz(app& a);
 boost::asio::awaitable<http_answer> metrics(app& a);

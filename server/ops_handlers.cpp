@@ -1,5 +1,6 @@
 // Operations routes (/healthz, /readyz, /metrics) and the dispatch of every
 // buffered-body route to its handler.
+#include "server/artifact_routes.hpp"
 #include "server/handlers.hpp"
 #include "server/stream_hub.hpp"
 
@@ -62,6 +63,9 @@ boost::asio::awaitable<http_answer> handle_route(app& a, route_match route, http
         case route_id::post_steps: co_return co_await post_steps(a, std::move(route.run_id), std::move(req));
         case route_id::list_steps: co_return co_await list_steps(a, std::move(route.run_id), std::move(req));
         case route_id::finish_run: co_return co_await finish_run(a, std::move(route.run_id), std::move(req));
+        case route_id::list_artifacts: co_return co_await list_artifacts(a, std::move(route.run_id), std::move(req));
+        case route_id::post_backup: co_return co_await post_backup(a, std::move(req));
+        case route_id::list_backups: co_return co_await list_backups(a, std::move(req));
         case route_id::healthz: co_return co_await healthz(a);
         case route_id::readyz: co_return co_await readyz(a);
         case route_id::metrics: co_return co_await metrics(a);

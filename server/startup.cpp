@@ -1,7 +1,10 @@
 // Startup pieces of main.cpp; see startup.hpp.
 #include "server/startup.hpp"
 
+#include "backup/backup_job.hpp"
+#include "backup/backup_record.hpp"
 #include "backup/restore.hpp"
+#include "domain/time.hpp"
 #include "server/artifact_routes.hpp"
 #include "server/log.hpp"
 
@@ -26,11 +29,12 @@ void raise_descriptor_limit() {
 
 struct services {
     std::unique_ptr<artifact_service> artifacts;  // file I/O workers of the artifact routes
+    std::unique_ptr<backup::backup_runner> backups;  // curl multi + the backup worker
 };
 
 void services_deleter::operator()(services* s) const {
     if (s->artifacts) s->artifacts->stop();
-    delete s;
+    delete s;  // the backup runner stops a backup in progress and joins its worker
 }
 
 services_handle start_services(app& a) {
@@ -38,6 +42,13 @@ services_handle start_services(app& a) {
     const auto& cfg = a.cfg();
     s->artifacts = std::make_unique<artifact_service>(a.io(), effective_data_dir(cfg), cfg.max_artifact_bytes);
     a.artifacts = s->artifacts.get();
+    // A backup that a crash interrupted stays "running" in the history: say it failed.
+    {
+        auto db = persistence::open_database(cfg.db_path, false, cfg.sync);
+        backup::mark_interrupted_backups(db.get(), domain::now_unix_ms());
+    }
+    s->backups = std::make_unique<backup::backup_runner>(a.io().get_executor());
+    a.backups = s->backups.get();
     return s;
 }
 

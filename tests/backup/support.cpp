@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -226,21 +227,33 @@ local_http_server::~local_http_server() {
 
 namespace {
 
-asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to, std::string break_on,
-                           std::shared_ptr<int> broken) {
+// Notes "METHOD /target" for each request line ending in `text`.
+void note_request_lines(const std::string& text, std::vector<std::string>& lines) {
+    static constexpr std::string_view tail = " HTTP/1.1\r\n";
+    for (auto at = text.find(tail); at != std::string::npos; at = text.find(tail, at + 1)) {
+        const auto start = text.rfind('\n', at);
+        const std::string line = text.substr(start == std::string::npos ? 0 : start + 1,
+                                             at - (start == std::string::npos ? 0 : start + 1));
+        for (const char* method : {"GET /", "PUT /", "POST /", "DELETE /", "HEAD /"}) {
+            if (line.rfind(method, 0) == 0) lines.push_back(line);
+        }
+    }
+}
+
+asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to, bool client_side,
+                           std::shared_ptr<breaking_relay::state> st) {
     std::array<char, 65536> chunk{};
-    std::string window;  // the tail of what came before, so a marker split across reads is seen
     boost::system::error_code ec;
     for (;;) {
         const std::size_t n = co_await from->async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
-        if (!break_on.empty()) {
-            window.append(chunk.data(), n);
-            if (window.find(break_on) != std::string::npos) {
-                ++*broken;
+        if (client_side) {
+            const std::string text(chunk.data(), n);
+            note_request_lines(text, st->request_lines);
+            if (text.find(st->break_on) != std::string::npos) {
+                ++st->broken;
                 break;
             }
-            if (window.size() > break_on.size()) window.erase(0, window.size() - break_on.size());
         }
         co_await asio::async_write(*to, asio::buffer(chunk.data(), n), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
@@ -249,8 +262,7 @@ asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tc
     to->close(ec);
 }
 
-asio::awaitable<void> relay_loop(tcp::acceptor& acceptor, unsigned short target, std::string break_on,
-                                 std::shared_ptr<int> broken) {
+asio::awaitable<void> relay_loop(tcp::acceptor& acceptor, unsigned short target, std::shared_ptr<breaking_relay::state> st) {
     for (;;) {
         boost::system::error_code ec;
         auto client = std::make_shared<tcp::socket>(co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec)));
@@ -259,17 +271,18 @@ asio::awaitable<void> relay_loop(tcp::acceptor& acceptor, unsigned short target,
         co_await server->async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), target),
                                        asio::redirect_error(asio::use_awaitable, ec));
         if (ec) continue;
-        asio::co_spawn(acceptor.get_executor(), pump(client, server, break_on, broken), asio::detached);
-        asio::co_spawn(acceptor.get_executor(), pump(server, client, "", broken), asio::detached);
+        asio::co_spawn(acceptor.get_executor(), pump(client, server, true, st), asio::detached);
+        asio::co_spawn(acceptor.get_executor(), pump(server, client, false, st), asio::detached);
     }
 }
 
 }  // namespace
 
 breaking_relay::breaking_relay(asio::io_context& io, unsigned short target_port, std::string break_on)
-    : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), broken_(std::make_shared<int>(0)) {
+    : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), state_(std::make_shared<state>()) {
+    state_->break_on = std::move(break_on);
     port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(io, relay_loop(acceptor_, target_port, std::move(break_on), broken_), asio::detached);
+    asio::co_spawn(io, relay_loop(acceptor_, target_port, state_), asio::detached);
 }
 
 breaking_relay::~breaking_relay() {
@@ -283,7 +296,8 @@ s3rver_process::s3rver_process(const std::string& bucket) : bucket_(bucket) {
     port_ = free_port();
     const std::string script = std::string(OBS_SOURCE_DIR) + "/scripts/s3-test-server";
     const command_result r =
-        run_command(shell_quote(script) + " " + std::to_string(port_) + " " + shell_quote(dir_ / "data") + " " + bucket);
+        run_command(shell_quote(script) + " " + std::to_string(port_) + " " + shell_quote(dir_ / "data") + " " + bucket +
+                    " " + std::to_string(::getpid()));
     if (r.status != 0) throw std::runtime_error("s3-test-server failed: " + r.output);
     pid_ = std::stoi(r.output);
 }

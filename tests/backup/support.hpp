@@ -107,17 +107,24 @@ private:
 // A TCP relay 127.0.0.1:port() -> 127.0.0.1:target_port on the test's
 // io_context. A connection whose client bytes contain `break_on` (e.g.
 // "partNumber=3&") is cut at once, as if S3 had died under that request.
+// It also notes the request lines ("DELETE /bkt/k?uploadId=x") it relays.
 class breaking_relay {
 public:
+    struct state {
+        std::string break_on;
+        int broken = 0;                          // connections cut so far
+        std::vector<std::string> request_lines;  // method and target of each relayed request
+    };
     breaking_relay(boost::asio::io_context& io, unsigned short target_port, std::string break_on);
     ~breaking_relay();
     unsigned short port() const { return port_; }
-    int broken() const { return *broken_; }  // connections cut so far
+    int broken() const { return state_->broken; }
+    const std::vector<std::string>& request_lines() const { return state_->request_lines; }
 
 private:
     boost::asio::ip::tcp::acceptor acceptor_;
     unsigned short port_ = 0;
-    std::shared_ptr<int> broken_;
+    std::shared_ptr<state> state_;
 };
 
 // s3rver on a free port with one bucket, through scripts/s3-test-server.

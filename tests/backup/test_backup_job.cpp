@@ -17,6 +17,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -199,11 +200,12 @@ BOOST_AUTO_TEST_CASE(s3_refusals_are_502_with_the_s3_code) {
         s3_config s3;
         std::string code;
     };
-    s3_config wrong_secret = s3_at(f.s3.port());
-    wrong_secret.secret_access_key = "not-the-secret";
+    s3_config unknown_key = s3_at(f.s3.port());
+    unknown_key.access_key_id = "NOT-A-KEY";
+    unknown_key.secret_access_key = "not-the-secret";
     const case_t cases[] = {
         {"missing bucket", s3_at(f.s3.port(), "no-such-bucket"), "NoSuchBucket"},
-        {"wrong secret (s3rver checks signatures)", wrong_secret, "SignatureDoesNotMatch"},
+        {"unknown access key", unknown_key, "InvalidAccessKeyId"},
         {"S3 down", s3_at(free_port()), "Unreachable"},
     };
     for (const auto& c : cases) {
@@ -241,16 +243,61 @@ BOOST_AUTO_TEST_CASE(a_part_failing_mid_upload_is_retried_then_aborted) {
         run_until_done(io, runner.run(request_for(f.big_db, work / "data", s3_at(relay.port()))), std::chrono::minutes(5));
     BOOST_TEST((out.status == backup_status::s3_error));
     BOOST_TEST(out.s3_code == "Unreachable");
-    BOOST_TEST(relay.broken() == 3);  // three tries
+    // Three tries of ours; curl itself may retry once more when a reused
+    // connection dies before any answer.
+    BOOST_TEST(relay.broken() >= 3);
+    BOOST_TEST(relay.broken() <= 6);
     BOOST_TEST(list_dir(work / "data").empty());
 
-    const command_result uploads = f.s3.aws("s3api list-multipart-uploads --bucket bkt");
-    BOOST_TEST(uploads.status == 0, uploads.output);
-    BOOST_TEST(uploads.output.find("UploadId") == std::string::npos, uploads.output);
+    // The upload was aborted: the last request is its DELETE ?uploadId=.
+    // (s3rver answers AbortMultipartUpload with 405, so its effect cannot be
+    // seen there; real S3 discards the parts.)
+    const auto& lines = relay.request_lines();
+    BOOST_TEST_REQUIRE(!lines.empty());
+    const auto create = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.find("?uploads=") != std::string::npos; });
+    BOOST_TEST_REQUIRE((create != lines.end()));
+    BOOST_TEST(lines.back().rfind("DELETE /bkt/observability/backups/observability-", 0) == 0u, lines.back());
+    BOOST_TEST(lines.back().find("?uploadId=") != std::string::npos, lines.back());
+    const auto part = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.find("partNumber=1&") != std::string::npos; });
+    BOOST_TEST_REQUIRE((part != lines.end()));
+    // The same object and upload as the parts: "PUT /bkt/KEY?partNumber=1&uploadId=ID".
+    const std::string part_target = part->substr(4);
+    const std::string upload_id = part_target.substr(part_target.find("&uploadId=") + 10);
+    const std::string object_path = part_target.substr(0, part_target.find('?'));
+    BOOST_TEST(lines.back() == "DELETE " + object_path + "?uploadId=" + upload_id);
+    BOOST_TEST(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.find("partNumber=") != std::string::npos; }) >= 5);
     const std::string key = backup_key("observability/backups/", rows_of(f.big_db).at(0).started_ms);
     const command_result ls = f.s3.aws("s3 ls s3://bkt/" + key);
     BOOST_TEST(ls.output.find("observability-") == std::string::npos, ls.output);  // no visible object
     BOOST_TEST(rows_of(f.big_db).at(0).status == "failed");
+}
+
+BOOST_AUTO_TEST_CASE(a_stalled_upload_releases_the_blocked_worker) {
+    // S3 takes part 1 and never answers. By the time the stall timeout (1 s)
+    // fails it, the worker has long filled the channel and blocks on its
+    // next part: giving up must unblock it, or this would never end.
+    shared_fixture& f = shared();
+    temp_dir work;
+    asio::io_context io;
+    local_http_server fake_s3(io, [](const http_request& r) {
+        if (r.method == "POST") {
+            return http_response{200, "<InitiateMultipartUploadResult><UploadId>u-1</UploadId></InitiateMultipartUploadResult>", {}, false};
+        }
+        if (r.method == "DELETE") return http_response{204, "", {}, false};
+        return http_response{200, "", {}, true};  // a part: hang
+    });
+    backup_runner runner(io.get_executor());
+    backup_request req = request_for(f.big_db, work / "data", s3_at(fake_s3.port()));
+    req.s3_options.tries = 1;
+    req.s3_options.stall_timeout = std::chrono::seconds(1);
+    const backup_outcome out = run_until_done(io, runner.run(req), std::chrono::seconds(60));
+    BOOST_TEST((out.status == backup_status::s3_error));
+    BOOST_TEST(out.s3_code == "Unreachable");
+    BOOST_TEST_REQUIRE(!fake_s3.requests().empty());
+    BOOST_TEST(fake_s3.requests().back().method == "DELETE");
+    BOOST_TEST(fake_s3.requests().back().target.find("?uploadId=u-1") != std::string::npos);
+    BOOST_TEST(list_dir(work / "data").empty());
+    BOOST_TEST(!runner.running());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

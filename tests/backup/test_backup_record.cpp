@@ -71,4 +71,25 @@ BOOST_AUTO_TEST_CASE(rows_from_start_to_end_newest_first) {
     BOOST_TEST(running.at("location").is_null());
 }
 
+BOOST_AUTO_TEST_CASE(rows_left_running_by_a_crash_are_marked_failed) {
+    temp_dir dir;
+    make_event_db(dir / "live.db", 0, 0);
+    persistence::db_ptr db = persistence::open_database(dir / "live.db", false);
+    const std::int64_t done = insert_backup_started(db.get(), 1000);
+    backup_row ok;
+    ok.id = done;
+    ok.finished_ms = 2000;
+    ok.status = "succeeded";
+    update_backup_finished(db.get(), ok);
+    insert_backup_started(db.get(), 3000);
+    BOOST_TEST(mark_interrupted_backups(db.get(), 5000) == 1);
+    const auto rows = list_backups(db.get(), 10);
+    BOOST_TEST_REQUIRE(rows.size() == 2u);
+    BOOST_TEST(rows[0].status == "failed");
+    BOOST_TEST(rows[0].finished_ms.value_or(0) == 5000);
+    BOOST_TEST(rows[0].error.value_or("").find("interrupted") == 0u);
+    BOOST_TEST(rows[1].status == "succeeded");
+    BOOST_TEST(mark_interrupted_backups(db.get(), 6000) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

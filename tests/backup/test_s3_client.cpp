@@ -326,7 +326,7 @@ BOOST_AUTO_TEST_CASE(failures_reported_as_s3_errors) {
     BOOST_TEST_REQUIRE(!put.has_value());
     BOOST_TEST(put.error().http_status == 0);
     BOOST_TEST(put.error().code == "Unreachable");
-    BOOST_TEST(put.error().describe().find("S3 unreachable") == 0u);
+    BOOST_TEST(put.error().describe().find("S3 cannot be reached (Unreachable): ") == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(a_throwing_sink_stops_the_download) {

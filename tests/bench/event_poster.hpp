@@ -38,7 +38,7 @@ public:
         double events_per_second = 500;            // the steady rate (> 0)
         std::size_t batch = 1;                     // events per request (1-1000)
         std::chrono::milliseconds duration{10000}; // how long the schedule runs
-        std::size_t connections = 4;               // keep-alive connections (>= 1)
+        std::size_t connections = 16;              // keep-alive connections (>= 1)
         std::size_t text_bytes = 64;               // length of each thought's text
         std::string run_id = "bench-stream";
     };

@@ -1,11 +1,14 @@
 // The stream benchmark's process sampling: see proc_stats.hpp. In
 // /proc/PID/stat the command name (field 2) may hold spaces, so fields are
 // counted from its closing parenthesis; utime and stime are fields 14 and 15.
+// Threads that ended during the window drop out of the schedstat sum (the
+// server's threads live as long as it does).
 #include "tests/bench/proc_stats.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -61,6 +64,16 @@ process_sample sample_process(int pid) {
             out.rss_kib = kib;
         } else if (key == "VmHWM:") {
             out.hwm_kib = kib;
+        }
+    }
+    std::error_code ec;
+    std::filesystem::directory_iterator task(dir + "/task", ec);
+    for (; !ec && task != std::filesystem::directory_iterator(); task.increment(ec)) {
+        std::ifstream schedstat(task->path() / "schedstat");
+        unsigned long long running_ns = 0;
+        unsigned long long waiting_ns = 0;
+        if (schedstat >> running_ns >> waiting_ns) {
+            out.wait_seconds += static_cast<double>(waiting_ns) / 1e9;
         }
     }
     out.ok = true;

@@ -13,9 +13,12 @@ struct process_sample {
     double cpu_seconds = 0;      // utime + stime of every thread, so far
     std::uint64_t rss_kib = 0;   // VmRSS now
     std::uint64_t hwm_kib = 0;   // VmHWM: the peak RSS so far
+    double wait_seconds = 0;     // time its threads were runnable but not running (schedstat),
+                                 // so far: shows when other load takes the pinned core
 };
 
-// Reads /proc/PID/stat and /proc/PID/status. Never throws.
+// Reads /proc/PID/stat, /proc/PID/status and /proc/PID/task/*/schedstat.
+// Never throws.
 process_sample sample_process(int pid);
 
 // CPU seconds (user + system) used so far by the calling thread, and by the

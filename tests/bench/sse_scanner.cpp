@@ -1,11 +1,11 @@
 // The stream benchmark's SSE scanner: see sse_scanner.hpp. memchr finds each
-// line end; only the first kept_bytes of a line are ever looked at or copied.
+// line end; only the first kept_bytes of a line are looked at or copied,
+// unless the caller wants data lines whole.
 #include "tests/bench/sse_scanner.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <string_view>
 
 namespace obs::bench {
 
@@ -17,7 +17,8 @@ bool starts_with(const char* p, std::size_t n, std::string_view prefix) {
 
 }  // namespace
 
-void sse_scanner::feed(const char* data, std::size_t size, const std::function<void(std::int64_t)>& on_event) {
+void sse_scanner::feed(const char* data, std::size_t size, const sse_handlers& handlers) {
+    const bool keep_whole = static_cast<bool>(handlers.on_data);
     std::size_t pos = 0;
     while (pos < size && state_ != state::failed) {
         const auto* nl = static_cast<const char*>(std::memchr(data + pos, '\n', size - pos));
@@ -25,27 +26,31 @@ void sse_scanner::feed(const char* data, std::size_t size, const std::function<v
         const std::size_t len = end - pos;
         if (nl == nullptr || in_line_) {
             // Keep the start of a split line; its full length lives in line_len_.
-            const std::size_t take = std::min(len, kept_bytes - std::min(carried_, kept_bytes));
+            const std::size_t take = std::min(len, kept_bytes - carried_);
             std::memcpy(carry_.data() + carried_, data + pos, take);
             carried_ += take;
             line_len_ += len;
+            if (keep_whole) {
+                whole_carry_.append(data + pos, len);
+            }
             in_line_ = true;
             if (nl == nullptr) {
                 return;
             }
-            on_line(carry_.data(), carried_, line_len_, on_event);
+            on_line(carry_.data(), carried_, line_len_, whole_carry_, handlers);
             carried_ = 0;
             line_len_ = 0;
+            whole_carry_.clear();
             in_line_ = false;
         } else {
-            on_line(data + pos, std::min(len, kept_bytes), len, on_event);
+            on_line(data + pos, std::min(len, kept_bytes), len, std::string_view(data + pos, len), handlers);
         }
         pos = end + 1;
     }
 }
 
-void sse_scanner::on_line(const char* p, std::size_t n, std::size_t full,
-                          const std::function<void(std::int64_t)>& on_event) {
+void sse_scanner::on_line(const char* p, std::size_t n, std::size_t full, std::string_view whole,
+                          const sse_handlers& handlers) {
     switch (state_) {
         case state::status_line:
             state_ = (starts_with(p, n, "HTTP/1.1 200 ") || starts_with(p, n, "HTTP/1.0 200 ")) ? state::headers
@@ -62,7 +67,9 @@ void sse_scanner::on_line(const char* p, std::size_t n, std::size_t full,
             break;
     }
     if (full == 0) {
-        pending_id_ = -1;  // the frame ended; an `id:` without `event:` is not an event
+        // The frame ended; an `id:` without `event:` is not an event.
+        pending_id_ = -1;
+        event_id_ = -1;
         return;
     }
     if (starts_with(p, n, "id: ")) {
@@ -80,11 +87,17 @@ void sse_scanner::on_line(const char* p, std::size_t n, std::size_t full,
         if (full == n && std::string_view(p + 7, n - 7) == "overflow") {
             overflowed_ = true;
         } else if (pending_id_ >= 0) {
-            on_event(pending_id_);
+            handlers.on_event(pending_id_);
+            event_id_ = pending_id_;
         }
         pending_id_ = -1;
+        return;
     }
-    // `data:`, `retry:` and `: ping` lines carry nothing the benchmark counts.
+    if (event_id_ >= 0 && handlers.on_data && starts_with(p, n, "data: ")) {
+        handlers.on_data(event_id_, whole.substr(6));
+        event_id_ = -1;  // only the first data line
+    }
+    // `retry:` and `: ping` lines carry nothing the benchmark counts.
 }
 
 }  // namespace obs::bench

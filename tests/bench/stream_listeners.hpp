@@ -1,9 +1,7 @@
 // The stream benchmark's listeners: N raw TCP connections to
 // GET /observability/stream, all on one io_context run by one thread (epoll
 // scales to 10,000 sockets; one thread keeps the client's cost measurable).
-// Each listener records the offset and arrival time of every event frame; a
-// readable socket is drained into one buffer shared by all listeners, so the
-// client's memory does not grow with N beyond the recorded deliveries.
+// Each listener records the offset and arrival time of every event frame.
 #pragma once
 
 #include "tests/bench/sse_scanner.hpp"
@@ -27,6 +25,13 @@ std::int64_t now_ns();
 struct delivery {
     std::int64_t offset = 0;       // the frame's `id:`
     std::int64_t received_ns = 0;  // now_ns() right after the read that completed the frame's `event:` line
+};
+
+// The server's receive time of one event (its `received_at`), as the first
+// listener read it from the frame.
+struct server_receipt {
+    std::int64_t offset = 0;
+    std::int64_t received_unix_ms = 0;  // RFC 3339 ms, truncated: up to 1 ms early
 };
 
 // What one listener saw, for the report.
@@ -68,14 +73,19 @@ public:
     // How many listeners reached the awaited offset (or closed) so far.
     std::size_t caught_up() const { return caught_up_; }
     const std::vector<listener_record>& records() const { return records_; }
+    // Reads that returned data, all listeners, so far: about the number of
+    // socket writes the server made to them (each flush is one write).
+    std::uint64_t reads() const { return reads_; }
+    // `received_at` of every event the first listener received.
+    const std::vector<server_receipt>& receipts() const { return receipts_; }
 
 private:
     struct connection;
 
     void connect_next();
     void on_connected(std::size_t index);
-    void wait_readable(std::size_t index);
-    void drain(std::size_t index);
+    void read_next(std::size_t index);
+    void on_read(std::size_t index, std::size_t n);
     void on_closed(std::size_t index, const std::string& why);
     void note_caught_up(std::size_t index);
     void fail(const std::string& why);
@@ -85,7 +95,7 @@ private:
     std::string request_;                                  // the same GET for every listener
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<listener_record> records_;                 // index-aligned with connections_
-    std::vector<char> read_buffer_;                        // shared: one drain at a time on one thread
+    std::vector<server_receipt> receipts_;
     std::size_t next_to_connect_ = 0;
     std::size_t connecting_ = 0;                           // connects (and heads) in flight
     std::size_t streaming_ = 0;
@@ -95,6 +105,7 @@ private:
     std::function<void(const std::string&)> on_failure_;
     std::int64_t awaited_offset_ = -1;                     // < 0: nothing awaited
     std::size_t caught_up_ = 0;
+    std::uint64_t reads_ = 0;
     std::function<void()> on_caught_up_;
 };
 

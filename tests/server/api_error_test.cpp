@@ -24,6 +24,7 @@ BOOST_AUTO_TEST_CASE(status_and_names) {
         {error_code::method_not_allowed, 405, "method_not_allowed"},
         {error_code::conflict, 409, "conflict"},
         {error_code::too_large, 413, "too_large"},
+        {error_code::range_not_satisfiable, 416, "range_not_satisfiable"},
         {error_code::unsupported_media_type, 415, "unsupported_media_type"},
         {error_code::validation_failed, 422, "validation_failed"},
         {error_code::overloaded, 503, "overloaded"},
