@@ -20,6 +20,7 @@
 #include <chrono>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <system_error>
 
@@ -56,7 +57,13 @@ std::uint64_t read_s3(const s3_location& where, s3_config config, restore_extrac
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-            result = co_await s3.get_object(where.key, [&](const char* data, std::size_t n) { extractor.feed(data, n); });
+            // Named, not written inside the co_await: GCC 12 relocates such a
+            // temporary (here the std::function built from a lambda) bitwise
+            // across the suspension.
+            std::function<void(const char*, std::size_t)> sink = [&](const char* data, std::size_t n) {
+                extractor.feed(data, n);
+            };
+            result = co_await s3.get_object(where.key, std::move(sink));
         },
         [&](std::exception_ptr e) { failure = e; });
     io.run();

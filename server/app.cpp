@@ -14,20 +14,21 @@ http_answer error_answer(const api_error& e) {
 boost::asio::awaitable<std::optional<persistence::write_outcome>> app::submit(std::vector<domain::event> batch,
                                                                              persistence::in_transaction_hook hook) {
     using result_t = std::optional<persistence::write_outcome>;
+    // Named, not written inside the co_await (GCC 12 relocates such temporaries).
+    auto initiation = [this, &batch, &hook](auto handler) {
+        // The writer's callback must be copyable (std::function): share the handler.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto ex = io_.get_executor();
+        bool queued = writer_.try_submit(
+            std::move(batch),
+            [shared, ex](persistence::write_outcome o) {
+                boost::asio::post(ex, [shared, o = std::move(o)]() mutable { (*shared)(result_t(std::move(o))); });
+            },
+            std::move(hook));
+        if (!queued) boost::asio::post(ex, [shared]() mutable { (*shared)(result_t{}); });
+    };
     auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result_t)>(
-        [this, &batch, &hook](auto handler) {
-            // The writer's callback must be copyable (std::function): share the handler.
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            auto ex = io_.get_executor();
-            bool queued = writer_.try_submit(
-                std::move(batch),
-                [shared, ex](persistence::write_outcome o) {
-                    boost::asio::post(ex, [shared, o = std::move(o)]() mutable { (*shared)(result_t(std::move(o))); });
-                },
-                std::move(hook));
-            if (!queued) boost::asio::post(ex, [shared]() mutable { (*shared)(result_t{}); });
-        },
-        boost::asio::use_awaitable);
+        std::move(initiation), boost::asio::use_awaitable);
     if (!result) ++counters_.rejected_overloaded;
     co_return result;
 }

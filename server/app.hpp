@@ -20,7 +20,6 @@
 #include <memory>
 #include <optional>
 #include <type_traits>
-#include <variant>
 
 namespace obs::server {
 
@@ -93,31 +92,37 @@ private:
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F&, sqlite3*>> app::read(F&& f) {
     using value_t = std::invoke_result_t<F&, sqlite3*>;
-    using outcome = std::variant<std::monostate, value_t, std::exception_ptr>;
-    auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(outcome)>(
-        [this, &f](auto handler) {
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            auto ex = io_.get_executor();
-            bool queued = readers_.post([shared, ex, job = std::decay_t<F>(std::forward<F>(f))](sqlite3* db) mutable {
-                outcome o;
-                try {
-                    o.template emplace<1>(job(db));
-                } catch (...) {
-                    o.template emplace<2>(std::current_exception());
-                }
-                boost::asio::post(ex, [shared, o = std::move(o)]() mutable { (*shared)(std::move(o)); });
-            });
-            if (!queued) boost::asio::post(ex, [shared]() mutable { (*shared)(outcome{}); });
-        },
-        boost::asio::use_awaitable);
-    if (result.index() == 0) {
+    // The reader fills `state`; the completion carries no value, so nothing
+    // but a shared pointer crosses the threads.
+    struct read_state {
+        std::optional<value_t> value;
+        std::exception_ptr error;
+    };
+    auto state = std::make_shared<read_state>();
+    // Named, not written inside the co_await (GCC 12: see above).
+    auto initiation = [this, state, &f](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto ex = io_.get_executor();
+        bool accepted = readers_.post([shared, ex, state, job = std::decay_t<F>(std::forward<F>(f))](sqlite3* db) mutable {
+            try {
+                state->value.emplace(job(db));
+            } catch (...) {
+                state->error = std::current_exception();
+            }
+            boost::asio::post(ex, [shared]() mutable { (*shared)(true); });
+        });
+        if (!accepted) boost::asio::post(ex, [shared]() mutable { (*shared)(false); });
+    };
+    const bool queued = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(bool)>(
+        std::move(initiation), boost::asio::use_awaitable);
+    if (!queued) {
         ++counters_.rejected_overloaded;
         api_error e = make_error(error_code::overloaded, "the reader queue is full; retry shortly");
         e.retry_after_seconds = 1;
         throw api_failure(std::move(e));
     }
-    if (result.index() == 2) std::rethrow_exception(std::get<2>(result));
-    co_return std::move(std::get<1>(result));
+    if (state->error) std::rethrow_exception(state->error);
+    co_return std::move(*state->value);
 }
 
 }  // namespace obs::server

@@ -237,7 +237,8 @@ private:
             "RESULT listeners=%zu rate=%.0f batch=%zu posted_per_s=%.1f events_acked=%zu post_errors=%llu "
             "late_posts=%llu max_post_lateness_ms=%.2f deliveries_per_s=%.0f reads_per_s=%.0f expected=%llu "
             "delivered=%llu commit_p50_ms=%.2f commit_p99_ms=%.2f commit_max_ms=%.2f send_p50_ms=%.2f "
-            "send_p99_ms=%.2f send_max_ms=%.2f rcv_p50_ms=%.2f rcv_p99_ms=%.2f rcv_max_ms=%.2f lost=%llu duplicated=%llu unexpected=%llu overflowed=%zu "
+            "send_p99_ms=%.2f send_max_ms=%.2f rcv_p50_ms=%.2f rcv_p99_ms=%.2f rcv_max_ms=%.2f lost=%llu "
+            "duplicated=%llu unexpected=%llu overflowed=%zu "
             "closed=%zu bad_ids=%llu tail_timed_out=%d server_cpu_pct=%.1f server_rss_idle_mib=%.1f "
             "server_rss_mib=%.1f server_hwm_mib=%.1f server_wait_pct=%.1f client_cpu_pct=%.1f "
             "listener_thread_cpu_pct=%.1f client_wait_pct=%.1f connect_s=%.2f\n",
