@@ -75,6 +75,16 @@ std::string stream_url(unsigned short port, const std::string& query = "") {
     return "http://127.0.0.1:" + std::to_string(port) + "/observability/stream" + query;
 }
 
+// The server's memory bound. Under AddressSanitizer (this suite is built with
+// the same flags as the server) shadow memory and the allocation quarantine
+// inflate RSS several-fold, so the bound there is looser; the Release run of
+// the same test holds the real one.
+#ifdef __SANITIZE_ADDRESS__
+constexpr long rss_limit_kib = 2048 * 1024;
+#else
+constexpr long rss_limit_kib = 512 * 1024;
+#endif
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(stream)
@@ -180,7 +190,7 @@ BOOST_AUTO_TEST_CASE(slow_listener_overflows_while_others_get_everything) {
     BOOST_TEST(received.find("\"last_offset\"") != std::string::npos);
     auto metrics = http_request(server.port(), "GET", "/metrics").body;
     BOOST_TEST(metrics.find("obs_stream_overflows_total 1") != std::string::npos, metrics);
-    BOOST_TEST(server.rss_kib() < 512 * 1024);
+    BOOST_TEST(server.rss_kib() < rss_limit_kib);
 }
 
 BOOST_AUTO_TEST_CASE(a_thousand_listeners_all_receive_an_event) {
@@ -193,7 +203,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_listeners_all_receive_an_event) {
     std::size_t complete = 0;
     for (const auto& r : results) complete += ids_of(r) == std::vector<std::int64_t>{1, 2, 3} ? 1 : 0;
     BOOST_TEST(complete == 1000u);
-    BOOST_TEST(server.peak_rss_kib() < 512 * 1024);
+    BOOST_TEST(server.peak_rss_kib() < rss_limit_kib);
 }
 
 BOOST_AUTO_TEST_CASE(stream_requires_read_scope_and_accepts_access_token) {
