@@ -60,7 +60,10 @@ struct event {
     run_facts facts;                       // what it changes in the run's row
     std::string fingerprint;               // sha256 hex of the canonical body the client sent
                                            // (keys sorted; no server-made fields): two
-                                           // sends are "the same body" iff equal
+                                           // sends are "the same body" iff equal. Empty
+                                           // when the server made the id: such an event
+                                           // cannot be sent again, and a client reusing
+                                           // its id never matches it (a 409)
 };
 
 // An event as stored: what read routes and the stream return.

@@ -1,13 +1,22 @@
-// The writer's threads and queue (see event_writer.hpp): a bounded queue of
-// requests counted in events, the writer thread that takes everything queued
-// and hands it to group_commit as one transaction, and the checkpointer
-// thread that keeps the WAL short outside the commit path. The writer
-// connection's WAL hook tells the checkpointer when the WAL has grown past
-// checkpoint_after_pages; SQLite's automatic checkpoint is off because it
-// runs inside COMMIT and stalls it for milliseconds.
+// The writer's thread and queue (see event_writer.hpp): a bounded queue of
+// requests counted in events, and the writer thread that takes everything
+// queued and hands it to group_commit as one transaction.
+//
+// WAL checkpoints are the writer's too, run between groups and never inside
+// a COMMIT: SQLite's automatic checkpoint is off because it runs inside
+// COMMIT and stalls it for milliseconds. Measured here (2 cores, a virtual
+// disk whose fsync costs 20+ ms), a checkpointer on a thread of its own kept
+// slowing the writer's WAL appends while it synced, yet under a steady load
+// never let the WAL restart (new frames keep arriving while it copies), so
+// the WAL grew to its bound and a blocking RESTART cost 70+ ms at p99. Run by
+// the writer, a PASSIVE checkpoint copies every frame (no other writer), the
+// next transaction starts the WAL from its beginning, and the pause (one WAL
+// and one database fsync) comes once per checkpoint_after_pages frames; the
+// WAL's part of it is kept short by wal_syncer.
 #include "persistence/event_writer.hpp"
 
 #include "persistence/group_commit.hpp"
+#include "persistence/wal_syncer.hpp"
 
 #include <atomic>
 #include <cassert>
@@ -22,11 +31,6 @@ namespace obs::persistence {
 
 namespace {
 
-// Past this many times checkpoint_after_pages, PASSIVE checkpoints are not
-// keeping up (the writer never pauses long enough for the WAL to restart), so
-// the checkpointer waits for the writer (RESTART) to bound the WAL's size.
-constexpr std::int64_t wal_restart_factor = 8;
-
 void report_callback_failure(const char* which, const char* what) {
     std::fprintf(stderr, "event_writer: a %s threw: %s\n", which, what);
 }
@@ -35,9 +39,7 @@ void report_callback_failure(const char* which, const char* what) {
 
 struct event_writer::impl {
     explicit impl(writer_options o)
-        : options(std::move(o)),
-          db(open_database(options.db_path, false, options.sync)),
-          checkpoint_db(open_database(options.db_path, false, options.sync)) {
+        : options(std::move(o)), db(open_database(options.db_path, false, options.sync)) {
         // Checkpoints are ours (see the file comment); the size limit lets
         // a WAL that grew under a burst shrink back when it restarts.
         apply_writer_pragmas(db.get(), options.wal_size_limit_bytes);
@@ -52,31 +54,23 @@ struct event_writer::impl {
         return SQLITE_OK;
     }
 
-    // On the writer thread, after each COMMIT. Asks for a checkpoint each
-    // time the WAL has grown by another checkpoint_after_pages frames: every
-    // commit past the threshold would mean a checkpoint (and its fsyncs) per
-    // group while a busy writer keeps the WAL from restarting.
+    // On the writer thread, after each COMMIT, with the WAL's frame count.
     void wal_grew(std::int64_t pages) {
-        if (pages < options.checkpoint_after_pages) {
-            checkpoint_requested_at = 0;  // the WAL restarted (or never grew)
-            return;
+        // A count below the last one means the WAL restarted from frame 1.
+        frames_appended += pages >= wal_pages ? pages - wal_pages : pages;
+        wal_pages = pages;
+        if (syncer && frames_appended - synced_at >= options.sync_wal_after_pages) {
+            synced_at = frames_appended;
+            syncer->request();
         }
-        const bool restarted = pages < checkpoint_requested_at;
-        if (checkpoint_requested_at != 0 && !restarted && pages - checkpoint_requested_at < options.checkpoint_after_pages) {
-            return;
-        }
-        checkpoint_requested_at = pages;
-        {
-            std::lock_guard lk(checkpoint_mu);
-            checkpoint_wanted = true;
-            checkpoint_restart = checkpoint_restart || pages >= wal_restart_factor * options.checkpoint_after_pages;
-        }
-        checkpoint_cv.notify_one();
     }
 
     void start_threads() {
+        // FULL syncs the WAL in every COMMIT already.
+        if (options.sync == durability::normal && options.sync_wal_after_pages > 0) {
+            syncer = std::make_unique<wal_syncer>(options.db_path + "-wal");
+        }
         writer_thread = std::thread([this] { run_writer(); });
-        checkpoint_thread = std::thread([this] { run_checkpointer(); });
         started = true;
     }
 
@@ -98,7 +92,22 @@ struct event_writer::impl {
             }
             run_group(group, events);
             group.clear();
+            if (frames_appended - checkpointed_at >= options.checkpoint_after_pages) checkpoint();
         }
+    }
+
+    // Between groups, on the writer thread. BUSY (a backup's snapshot or
+    // another connection checkpointing) leaves the WAL to the next try.
+    void checkpoint() {
+        const int rc = sqlite3_wal_checkpoint_v2(db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        if (rc == SQLITE_OK) {
+            checkpoints_run.fetch_add(1);
+        } else if (rc != SQLITE_BUSY) {
+            std::fprintf(stderr, "event_writer: WAL checkpoint failed: %s\n", sqlite3_errmsg(db.get()));
+        }
+        // Not again before another threshold of frames: a reader holding an
+        // old snapshot (a backup's) can keep the WAL from restarting.
+        checkpointed_at = frames_appended;
     }
 
     void run_group(std::vector<write_request>& group, std::size_t events) {
@@ -135,29 +144,6 @@ struct event_writer::impl {
         }
     }
 
-    void run_checkpointer() {
-        for (;;) {
-            bool restart = false;
-            {
-                std::unique_lock lk(checkpoint_mu);
-                checkpoint_cv.wait(lk, [this] { return checkpoint_wanted || checkpoint_stop; });
-                if (!checkpoint_wanted) return;  // a pending request runs even when stopping
-                checkpoint_wanted = false;
-                restart = checkpoint_restart;
-                checkpoint_restart = false;
-            }
-            const int mode = restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
-            int wal_frames = 0;
-            int copied_frames = 0;
-            const int rc = sqlite3_wal_checkpoint_v2(checkpoint_db.get(), nullptr, mode, &wal_frames, &copied_frames);
-            if (rc == SQLITE_OK) {
-                checkpoints_run.fetch_add(1);
-            } else if (rc != SQLITE_BUSY) {
-                std::fprintf(stderr, "event_writer: WAL checkpoint failed: %s\n", sqlite3_errmsg(checkpoint_db.get()));
-            }
-        }
-    }
-
     void set_health(bool ok, std::string reason) {
         std::lock_guard lk(health_mu);
         healthy.store(ok);
@@ -176,12 +162,7 @@ struct event_writer::impl {
         }
         work_cv.notify_all();
         writer_thread.join();
-        {
-            std::lock_guard lk(checkpoint_mu);
-            checkpoint_stop = true;
-        }
-        checkpoint_cv.notify_all();
-        checkpoint_thread.join();
+        syncer.reset();
         // Leave the database in one file for backups and the next start.
         const int rc = sqlite3_wal_checkpoint_v2(db.get(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
         if (rc != SQLITE_OK) {
@@ -191,7 +172,6 @@ struct event_writer::impl {
 
     writer_options options;
     db_ptr db;                               // the writer connection: writer thread only
-    db_ptr checkpoint_db;                    // the checkpointer thread's connection
     std::unique_ptr<group_commit> committer;  // statements and state on `db`
     commit_listener listener;                // set before start(), then read-only
 
@@ -201,18 +181,18 @@ struct event_writer::impl {
     std::size_t queued_events = 0;      // events queued or in the running group
     bool stopping = false;              // no new requests
 
-    std::int64_t checkpoint_requested_at = 0;  // WAL frames at the last request (writer thread only)
-    std::mutex checkpoint_mu;             // guards the three flags below
-    std::condition_variable checkpoint_cv;
-    bool checkpoint_wanted = false;       // the WAL passed the threshold
-    bool checkpoint_restart = false;      // ... by far: wait for the writer
-    bool checkpoint_stop = false;
+    // Writer thread only: WAL frames now, frames appended since the start
+    // (across restarts), and that count at the last checkpoint and sync.
+    std::int64_t wal_pages = 0;
+    std::int64_t frames_appended = 0;
+    std::int64_t checkpointed_at = 0;
+    std::int64_t synced_at = 0;
+    std::unique_ptr<wal_syncer> syncer;  // with durability::normal; set before the writer starts
 
     std::mutex lifecycle_mu;  // serializes start/stop
     bool started = false;
     bool stopped = false;
     std::thread writer_thread;
-    std::thread checkpoint_thread;
 
     std::atomic<std::int64_t> last_offset{0};
     std::atomic<std::uint64_t> groups_committed{0};

@@ -28,7 +28,11 @@ struct writer_options {
     durability sync = durability::normal;                 // synchronous=NORMAL or FULL
     std::size_t max_queued_events = 50000;                // the queue's bound, in events
     std::size_t max_group_events = 20000;                 // most events in one transaction
-    std::int64_t checkpoint_after_pages = 4096;           // passive checkpoint when the WAL has this many
+    std::int64_t checkpoint_after_pages = 4096;           // checkpoint between groups each time the WAL
+                                                          // has grown by this many frames
+    std::int64_t sync_wal_after_pages = 512;              // with durability::normal, flush the WAL in the
+                                                          // background each time this many frames were
+                                                          // appended (0: never), so checkpoints stay short
     std::int64_t wal_size_limit_bytes = 64 * 1024 * 1024; // journal_size_limit after a checkpoint
 };
 
@@ -73,7 +77,7 @@ public:
     // (non-duplicate) events in offset order, after COMMIT, on the writer thread.
     void set_commit_listener(commit_listener listener);
 
-    // Starts the writer thread (and its checkpointer).
+    // Starts the writer thread.
     void start();
 
     // Queues `batch` (1..n events, all or nothing). Returns false at once,
@@ -98,7 +102,7 @@ public:
     // Transactions committed so far (each holds one or more requests); for
     // tests and metrics.
     std::uint64_t groups_committed() const;
-    // WAL checkpoints run by the checkpointer thread so far (not counting the
+    // WAL checkpoints run between groups so far (not counting the
     // TRUNCATE of stop()); for tests and metrics.
     std::uint64_t checkpoints_run() const;
 

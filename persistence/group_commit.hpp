@@ -1,8 +1,8 @@
 // The transaction of one write group, apart from the threads and the queue
 // that feed it (event_writer). Given the requests taken from the queue, it
 // runs one BEGIN IMMEDIATE ... COMMIT on the writer connection: each request
-// in its own SAVEPOINT (so a conflict or a failing hook rolls back that
-// request alone), gap-free offsets, per-run seq, dedupe by id, and the `runs`
+// in its own SAVEPOINT when it may need undoing (so a conflict or a failing
+// hook rolls back that request alone), gap-free offsets, per-run seq, dedupe by id, and the `runs`
 // rows aggregated per group and written once each. Internal to persistence/.
 //
 // Thread-safety: none; used only by the writer thread (or its owner before
@@ -70,7 +70,10 @@ private:
         std::int64_t input_tokens = 0;
         std::int64_t output_tokens = 0;
         double cost_usd = 0;
-        bool dirty = false;          // changed by this group: upserted before COMMIT
+        bool dirty = false;          // changed by this group: written before COMMIT
+        bool in_table = false;       // the row exists in `runs` (it was loaded)
+        bool identity_dirty = false; // a column other than the counters changed: the
+                                     // whole row (and its indexes) is rewritten
         std::uint64_t saved_by = 0;  // the request whose undo log holds a copy
     };
     using run_map = std::unordered_map<std::string, run_state>;
@@ -78,7 +81,8 @@ private:
     // `stored` is null when nobody listens: the events are not kept.
     void run_transaction_(std::vector<write_request>& group, std::vector<domain::stored_event>* stored);
     void run_request_(write_request& req, std::vector<domain::stored_event>* stored);
-    void roll_back_request_(std::int64_t offset_mark, std::vector<domain::stored_event>* stored,
+    // Undoes the current request; `savepoint` says whether it opened one.
+    void roll_back_request_(bool savepoint, std::int64_t offset_mark, std::vector<domain::stored_event>* stored,
                             std::size_t stored_mark);
     bool insert_event_(const domain::event& ev, std::int64_t offset, std::int64_t seq);
     event_ack find_stored_(const domain::event& ev, std::string& fingerprint);
@@ -86,13 +90,14 @@ private:
     run_state load_run_(const std::string& run_id);
     static void apply_event_(run_state& run, const domain::event& ev, std::int64_t seq);
     void write_runs_();
+    void write_run_counters_(const std::string& id, const run_state& run);
     void reload_offset_();
     void step_done_(sqlite3_stmt* stmt, const char* what);
 
     sqlite3* db_;  // the writer connection (not owned)
     stmt_ptr begin_, commit_, rollback_;
     stmt_ptr savepoint_, release_, rollback_to_;
-    stmt_ptr insert_event_stmt_, find_event_, select_run_, upsert_run_, max_offset_;
+    stmt_ptr insert_event_stmt_, find_event_, select_run_, upsert_run_, update_run_counters_, max_offset_;
 
     std::int64_t next_offset_ = 1;       // the offset the next inserted event gets
     std::int64_t committed_offset_ = 0;  // the last offset known committed

@@ -13,9 +13,16 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace obs::server {
+
+// The status line and headers of `answer`, ending with the empty line:
+// Server, Content-Type, the answer's own headers, Content-Length (the body's
+// size, also for HEAD) and `Connection: close` unless keep_alive. A header
+// whose name or value holds CR, LF or NUL is left out.
+std::string format_response_head(const http_answer& answer, bool keep_alive);
 
 // Writes `answer` (with Content-Length, Connection per keep_alive) and counts
 // its status class. Returns the bytes written, 0 when the write failed.

@@ -48,9 +48,14 @@ boost::asio::awaitable<http_answer> metrics(app& a) {
     metric("obs_open_connections", "gauge", "Open HTTP connections.", c.open_connections);
     metric("obs_write_queue_events", "gauge", "Events waiting for the writer.", a.writer().queue_depth());
     metric("obs_last_offset", "gauge", "Offset of the last committed event.", a.writer().last_offset());
+    metric("obs_write_groups_total", "counter", "Write transactions committed (each holds one or more requests).",
+           a.writer().groups_committed());
+    metric("obs_wal_checkpoints_total", "counter", "WAL checkpoints run between write transactions.",
+           a.writer().checkpoints_run());
     metric("obs_stream_subscribers", "gauge", "Open stream listeners.", hub.subscribers());
     metric("obs_stream_frames_sent_total", "counter", "Frames written to stream listeners.", hub.frames_sent());
     metric("obs_stream_overflows_total", "counter", "Listeners closed for falling behind.", hub.overflows());
+    metric("obs_stream_flushes_total", "counter", "Gathered socket writes to stream listeners.", hub.flushes());
     co_return http_answer{200, out.str(), "text/plain; version=0.0.4; charset=utf-8", {}};
 }
 

@@ -1,7 +1,7 @@
 // Tests of persistence/event_writer.cpp: the queue and threads around the
 // group transaction. Concurrent submitters committed in fewer transactions
 // than requests with gap-free offsets; the queue's bound; the listener's
-// order; stop() draining and truncating the WAL; the checkpointer; requests
+// order; stop() draining and truncating the WAL; checkpoints between groups; requests
 // queued before start(); callbacks that throw.
 #include "persistence/event_writer.hpp"
 
@@ -184,19 +184,27 @@ BOOST_AUTO_TEST_CASE(stop_commits_everything_queued_and_truncates_the_wal) {
     BOOST_TEST(query_int(db.get(), "SELECT count(*) FROM events") == 1000);
 }
 
-BOOST_AUTO_TEST_CASE(checkpointer_runs_outside_commits) {
+BOOST_AUTO_TEST_CASE(checkpoints_between_groups_keep_the_wal_short) {
     temp_db tmp;
     writer_options opts = tmp.writer_opts();
     opts.checkpoint_after_pages = 16;
     event_writer w(opts);
     w.start();
-    std::vector<std::future<write_outcome>> futures;
-    for (int i = 0; i < 20; ++i) futures.push_back(submit(w, thoughts("c", 50, 400)));
-    for (auto& f : futures) BOOST_TEST(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
-    w.stop();  // a requested checkpoint still runs before the checkpointer exits
-    BOOST_TEST(w.checkpoints_run() >= 1u);
+    // One group at a time (each waited for), about 10 WAL frames each: 40
+    // groups would leave a WAL of 400+ frames without checkpoints.
+    std::uintmax_t largest_wal = 0;
+    for (int i = 0; i < 40; ++i) {
+        auto f = submit(w, thoughts("c", 50, 400));
+        BOOST_TEST_REQUIRE(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
+        largest_wal = std::max(largest_wal, std::filesystem::file_size(tmp.path() + "-wal"));
+    }
+    BOOST_TEST(w.checkpoints_run() >= 5u);
+    // The WAL restarts after each checkpoint: its file never holds much more
+    // than the threshold plus a group (4 KiB pages plus frame headers).
+    BOOST_TEST(largest_wal < 64u * 4120u, "largest WAL " << largest_wal << " bytes");
+    w.stop();
     db_ptr db = tmp.open();
-    BOOST_TEST(query_int(db.get(), "SELECT count(*) FROM events") == 1000);
+    BOOST_TEST(query_int(db.get(), "SELECT count(*) FROM events") == 2000);
 }
 
 BOOST_AUTO_TEST_CASE(requests_queued_before_start_are_committed_by_stop) {
