@@ -25,13 +25,6 @@ void append_integer(std::string& out, std::int64_t value) {
     out.append(buffer.data(), result.ptr);
 }
 
-void append_optional_string(std::string& out, const std::optional<std::string>& s) {
-    if (s)
-        append_json_string(out, *s);
-    else
-        out.append("null");
-}
-
 }  // namespace
 
 // Escapes only what RFC 8259 requires, so text stays as compact as the
@@ -61,6 +54,13 @@ void append_json_string(std::string& out, std::string_view s) {
     }
     out.append(s.data() + run_start, s.size() - run_start);
     out.push_back('"');
+}
+
+void append_json_string_or_null(std::string& out, const std::optional<std::string>& s) {
+    if (s)
+        append_json_string(out, *s);
+    else
+        out.append("null");
 }
 
 std::string_view to_string(event_type type) { return type_names[static_cast<std::size_t>(type)]; }
@@ -102,9 +102,9 @@ std::string encode_stored_event(const stored_event& ev) {
     out.append("\",\"received_at\":\"");
     append_rfc3339_ms(out, ev.received_ms);
     out.append("\",\"node\":");
-    append_optional_string(out, ev.node);
+    append_json_string_or_null(out, ev.node);
     out.append(",\"parent_id\":");
-    append_optional_string(out, ev.parent_id);
+    append_json_string_or_null(out, ev.parent_id);
     out.append(",\"payload\":");
     out.append(ev.payload_json);
     out.push_back('}');

@@ -90,6 +90,10 @@ std::string encode_stored_event(const stored_event& ev);
 // UTF-8 (the encoder does not check it).
 void append_json_string(std::string& out, std::string_view s);
 
+// Appends `s` as append_json_string does, or `null` when it is absent: the
+// encoding of every optional text field of the API's objects.
+void append_json_string_or_null(std::string& out, const std::optional<std::string>& s);
+
 // True when `s` is a valid identifier: 1-128 chars of [A-Za-z0-9._:-].
 bool is_valid_id(std::string_view s);
 

@@ -55,21 +55,15 @@ void bind_text(sqlite3_stmt* stmt, int index, const std::string& text) {
     sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
-std::string column_text(sqlite3_stmt* stmt, int col) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
-    return text != nullptr ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, col)))
-                           : std::string{};
-}
-
 artifact_row read_row(sqlite3_stmt* stmt) {
     artifact_row row;
-    row.id = column_text(stmt, 0);
-    row.run_id = column_text(stmt, 1);
-    if (sqlite3_column_type(stmt, 2) != SQLITE_NULL) row.step_id = column_text(stmt, 2);
-    row.name = column_text(stmt, 3);
-    row.content_type = column_text(stmt, 4);
+    row.id = column_text_view(stmt, 0);
+    row.run_id = column_text_view(stmt, 1);
+    row.step_id = column_optional_text(stmt, 2);
+    row.name = column_text_view(stmt, 3);
+    row.content_type = column_text_view(stmt, 4);
     row.size = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 5));
-    row.sha256 = column_text(stmt, 6);
+    row.sha256 = column_text_view(stmt, 6);
     row.created_ms = sqlite3_column_int64(stmt, 7);
     return row;
 }
@@ -275,8 +269,7 @@ std::string encode_artifact(const artifact_row& row) {
     out += ",\"run_id\":";
     domain::append_json_string(out, row.run_id);
     out += ",\"step_id\":";
-    if (row.step_id) domain::append_json_string(out, *row.step_id);
-    else out += "null";
+    domain::append_json_string_or_null(out, row.step_id);
     out += ",\"name\":";
     domain::append_json_string(out, row.name);
     out += ",\"content_type\":";
@@ -301,7 +294,7 @@ std::vector<std::pair<std::string, std::string>> artifact_files_for_backup(sqlit
     stmt_ptr stmt = prepare(snapshot_db, sql_distinct_sha);
     int rc = 0;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-        std::string sha = column_text(stmt.get(), 0);
+        std::string sha{column_text_view(stmt.get(), 0)};
         // The address becomes a path: never let a bad value point elsewhere.
         if (!is_sha256_hex(sha)) throw std::runtime_error("the artifacts table holds a malformed sha256");
         std::string relative = artifact_store::relative_path_of(sha);

@@ -72,20 +72,9 @@ void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
     sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
-std::string_view column_view(sqlite3_stmt* s, int col) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-    if (text == nullptr) return {};
-    return {text, static_cast<std::size_t>(sqlite3_column_bytes(s, col))};
-}
-
-std::optional<std::string> column_opt(sqlite3_stmt* s, int col) {
-    if (sqlite3_column_type(s, col) == SQLITE_NULL) return std::nullopt;
-    return std::string{column_view(s, col)};
-}
-
 boost::json::value text_or_null(sqlite3_stmt* s, int col) {
     if (sqlite3_column_type(s, col) == SQLITE_NULL) return nullptr;
-    return boost::json::string(column_view(s, col));
+    return boost::json::string(column_text_view(s, col));
 }
 
 boost::json::value time_or_null(sqlite3_stmt* s, int col) {
@@ -99,17 +88,17 @@ boost::json::value time_or_null(sqlite3_stmt* s, int col) {
 // validation produced, so a parse failure means a damaged row: shown empty.
 boost::json::value stored_json(sqlite3_stmt* s, int col, boost::json::value empty) {
     boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(column_view(s, col), ec);
+    boost::json::value v = boost::json::parse(column_text_view(s, col), ec);
     return ec ? empty : v;
 }
 
 // The run object of API.md from a row of sql_run_columns.
 boost::json::object run_object(sqlite3_stmt* s) {
     boost::json::object run;
-    run["id"] = boost::json::string(column_view(s, 0));
+    run["id"] = boost::json::string(column_text_view(s, 0));
     run["name"] = text_or_null(s, 1);
     run["agent"] = text_or_null(s, 2);
-    run["status"] = boost::json::string(column_view(s, 3));
+    run["status"] = boost::json::string(column_text_view(s, 3));
     run["parent_run_id"] = text_or_null(s, 4);
     run["tags"] = stored_json(s, 5, boost::json::array{});
     run["metadata"] = stored_json(s, 6, boost::json::object{});
@@ -124,17 +113,17 @@ boost::json::object run_object(sqlite3_stmt* s) {
 domain::stored_event stored_event_from(sqlite3_stmt* s) {
     domain::stored_event ev;
     ev.offset = sqlite3_column_int64(s, 0);
-    ev.id = std::string{column_view(s, 1)};
-    ev.run_id = std::string{column_view(s, 2)};
+    ev.id = std::string{column_text_view(s, 1)};
+    ev.run_id = std::string{column_text_view(s, 2)};
     ev.seq = sqlite3_column_int64(s, 3);
     // Only the writer stores types, from the enum; an unknown name is a
     // damaged row, shown as a log event rather than failing the page.
-    ev.type = domain::parse_event_type(column_view(s, 4)).value_or(domain::event_type::log);
+    ev.type = domain::parse_event_type(column_text_view(s, 4)).value_or(domain::event_type::log);
     ev.ts_ms = sqlite3_column_int64(s, 5);
     ev.received_ms = sqlite3_column_int64(s, 6);
-    ev.node = column_opt(s, 7);
-    ev.parent_id = column_opt(s, 8);
-    ev.payload_json = std::string{column_view(s, 9)};
+    ev.node = column_optional_text(s, 7);
+    ev.parent_id = column_optional_text(s, 8);
+    ev.payload_json = std::string{column_text_view(s, 9)};
     return ev;
 }
 
@@ -271,7 +260,7 @@ query_result list_runs(sqlite3* db, const run_filter& filter) {
         }
         runs.emplace_back(run_object(s));
         last_started_ms = sqlite3_column_int64(s, 7);
-        last_id = std::string{column_view(s, 0)};
+        last_id = std::string{column_text_view(s, 0)};
     }
     check(db, rc, "list runs");
 
@@ -307,7 +296,7 @@ std::optional<boost::json::object> get_run(sqlite3* db, const std::string& run_i
     boost::json::object step_counts;
     int crc = 0;
     while ((crc = sqlite3_step(c)) == SQLITE_ROW) {
-        step_counts[column_view(c, 0)] = sqlite3_column_int64(c, 1);
+        step_counts[column_text_view(c, 0)] = sqlite3_column_int64(c, 1);
     }
     check(db, crc, sql_step_counts);
     run["step_counts"] = std::move(step_counts);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -40,6 +41,22 @@ void exec(sqlite3* db, std::string_view sql);
 
 // Prepares one statement (SQLITE_PREPARE_PERSISTENT); throws on error.
 stmt_ptr prepare(sqlite3* db, std::string_view sql);
+
+// The text of column `col` of `stmt`'s current row, all of its bytes (not
+// only up to a NUL); empty for NULL. Valid until the next step, reset or
+// finalize of `stmt`. Inline: the read routes call it for every column.
+inline std::string_view column_text_view(sqlite3_stmt* stmt, int col) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+    if (text == nullptr) return {};
+    return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, col))};
+}
+
+// The text of column `col` as column_text_view reads it, or nullopt for NULL
+// (an optional field of the API's objects).
+inline std::optional<std::string> column_optional_text(sqlite3_stmt* stmt, int col) {
+    if (sqlite3_column_type(stmt, col) == SQLITE_NULL) return std::nullopt;
+    return std::string{column_text_view(stmt, col)};
+}
 
 enum class durability { normal, full };  // PRAGMA synchronous=NORMAL or FULL
 

@@ -4,6 +4,7 @@
 // content, a crash mid-upload (no row, no file under a real name, the
 // temporary swept at restart), and the artifact's bytes in a local backup.
 #include "tests/e2e/server_process.hpp"
+#include "tests/support/test_files.hpp"
 
 #include "domain/sha256.hpp"
 
@@ -17,40 +18,20 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <optional>
-#include <random>
 #include <thread>
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
 namespace net = boost::asio;
 using namespace obs::e2e;
+using obs::test::count_files;
+using obs::test::file_bytes;
+using obs::test::random_bytes;
 
 namespace {
 
 constexpr std::size_t mib = 1024 * 1024;
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-    std::mt19937 engine(seed);
-    std::uniform_int_distribution<int> byte(0, 255);
-    std::string out(n, '\0');
-    for (auto& c : out) c = static_cast<char>(byte(engine));
-    return out;
-}
-
-std::size_t count_files(const fs::path& dir) {
-    std::size_t n = 0;
-    if (!fs::exists(dir)) return 0;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
-    return n;
-}
-
-std::string file_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // Waits (bounded) until `done()` holds: for effects the server shows only
 // on disk, such as a temporary file.

@@ -9,6 +9,7 @@
 #include "persistence/event_writer.hpp"
 #include "persistence/migrations.hpp"
 #include "support.hpp"
+#include "tests/support/test_files.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -16,12 +17,13 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
-#include <random>
 #include <stdexcept>
 
 using namespace obs::persistence;
 using namespace obs::persistence::test;
+using obs::test::count_files;
+using obs::test::file_bytes;
+using obs::test::random_bytes;
 namespace fs = std::filesystem;
 
 namespace {
@@ -38,27 +40,6 @@ struct temp_data_dir {
         fs::remove_all(path, ec);
     }
 };
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-    std::mt19937 engine(seed);
-    std::uniform_int_distribution<int> byte(0, 255);
-    std::string out(n, '\0');
-    for (auto& c : out) c = static_cast<char>(byte(engine));
-    return out;
-}
-
-std::string file_text(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// Regular files under `dir`, recursively (0 when it does not exist).
-std::size_t count_files(const fs::path& dir) {
-    std::size_t n = 0;
-    if (!fs::exists(dir)) return 0;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
-    return n;
-}
 
 // Writes `data` through a new upload in pieces of `piece` bytes and commits.
 stored_content store_bytes(const artifact_store& store, const std::string& data, std::size_t piece = 7919) {
@@ -125,7 +106,7 @@ BOOST_AUTO_TEST_CASE(upload_is_stored_under_its_address) {
             BOOST_TEST(artifact_store::relative_path_of(stored.sha256) ==
                        "artifacts/sha256/" + stored.sha256.substr(0, 2) + "/" + stored.sha256);
             BOOST_TEST_REQUIRE(fs::is_regular_file(expected));
-            BOOST_TEST(file_text(expected) == data);
+            BOOST_TEST(file_bytes(expected) == data);
             BOOST_TEST(count_files(store.temp_dir()) == 0u);
         }
     }
@@ -142,7 +123,7 @@ BOOST_AUTO_TEST_CASE(identical_content_is_stored_once) {
     BOOST_TEST(second.sha256 == first.sha256);
     BOOST_TEST(count_files(dir.path / "artifacts" / "sha256") == 1u);
     BOOST_TEST(count_files(store.temp_dir()) == 0u);
-    BOOST_TEST(file_text(store.path_of(first.sha256)) == data);
+    BOOST_TEST(file_bytes(store.path_of(first.sha256)) == data);
 }
 
 BOOST_AUTO_TEST_CASE(unfinished_upload_leaves_no_file_under_a_real_name) {
@@ -177,7 +158,7 @@ BOOST_AUTO_TEST_CASE(stale_temporaries_are_swept) {
     BOOST_TEST(store.remove_stale_temporaries() == 2u);
     BOOST_TEST(count_files(store.temp_dir()) == 1u);
     BOOST_TEST(fs::exists(fs::path(store.temp_dir()) / "not-ours"));
-    BOOST_TEST(file_text(store.path_of(kept.sha256)) == "complete");
+    BOOST_TEST(file_bytes(store.path_of(kept.sha256)) == "complete");
     BOOST_TEST(store.remove_stale_temporaries() == 0u);
 }
 

@@ -1,17 +1,18 @@
-// Tests of server/artifact_routes.cpp. The pure parts (Range, If-None-Match,
-// the artifact event) are table-driven; the routes run behind the real
+// Tests of server/artifact_routes.cpp. The routes run behind the real
 // http_listener on a loopback port, with the io_context on its own thread
 // and a blocking client on the test thread: round trips (Content-Length,
 // chunked, 100-continue), hostile names, 413 without leftovers, 304, 206 and
 // 416, dedupe, replacement, a client that leaves mid-upload, keep-alive.
+// The header decisions and the artifact event are tested on their own in
+// artifact_http_test.cpp and artifact_service_test.cpp.
 #include "server/artifact_routes.hpp"
 
 #include "domain/sha256.hpp"
-#include "domain/validation.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/sqlite_handle.hpp"
 #include "server/http_listener.hpp"
 #include "server/stream_hub.hpp"
+#include "tests/support/test_files.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -27,7 +28,6 @@
 #include <filesystem>
 #include <future>
 #include <map>
-#include <random>
 #include <sstream>
 #include <cctype>
 
@@ -37,6 +37,8 @@
 
 using namespace obs;
 using namespace obs::server;
+using obs::test::count_files;
+using obs::test::random_bytes;
 namespace fs = std::filesystem;
 namespace net = boost::asio;
 namespace http = boost::beast::http;
@@ -45,21 +47,6 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr std::uint64_t mib = 1024 * 1024;
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-    std::mt19937 engine(seed);
-    std::uniform_int_distribution<int> byte(0, 255);
-    std::string out(n, '\0');
-    for (auto& c : out) c = static_cast<char>(byte(engine));
-    return out;
-}
-
-std::size_t count_files(const fs::path& dir) {
-    std::size_t n = 0;
-    if (!fs::exists(dir)) return 0;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
-    return n;
-}
 
 struct reply {
     unsigned status = 0;
@@ -218,90 +205,6 @@ const std::string base = "/observability/runs/r1/artifacts/";
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(artifact_routes_suite)
-
-BOOST_AUTO_TEST_CASE(range_header_decisions) {
-    using kind = range_decision::kind;
-    struct range_case {
-        std::string header;
-        std::uint64_t size;
-        kind what;
-        std::uint64_t first, last;
-    };
-    const range_case cases[] = {
-        {"bytes=0-9", 100, kind::partial, 0, 9},
-        {"bytes=10-", 100, kind::partial, 10, 99},
-        {"bytes=-5", 100, kind::partial, 95, 99},
-        {"bytes=-500", 100, kind::partial, 0, 99},
-        {"bytes=90-1000", 100, kind::partial, 90, 99},
-        {"bytes=99-99", 100, kind::partial, 99, 99},
-        {"Bytes=1-2", 100, kind::partial, 1, 2},
-        {"bytes = 1-2", 100, kind::whole, 0, 0},
-        {"bytes=0-99999999999999999999999", 100, kind::partial, 0, 99},
-        {"bytes=100-", 100, kind::unsatisfiable, 0, 0},
-        {"bytes=100-200", 100, kind::unsatisfiable, 0, 0},
-        {"bytes=-0", 100, kind::unsatisfiable, 0, 0},
-        {"bytes=0-", 0, kind::unsatisfiable, 0, 0},
-        {"bytes=-1", 0, kind::unsatisfiable, 0, 0},
-        {"bytes=0-1,5-6", 100, kind::whole, 0, 0},
-        {"bytes=5-1", 100, kind::whole, 0, 0},
-        {"bytes=a-b", 100, kind::whole, 0, 0},
-        {"bytes=-", 100, kind::whole, 0, 0},
-        {"bytes=1", 100, kind::whole, 0, 0},
-        {"items=0-1", 100, kind::whole, 0, 0},
-        {"", 100, kind::whole, 0, 0},
-        {"bytes=+1-2", 100, kind::whole, 0, 0},
-    };
-    for (const auto& c : cases) {
-        BOOST_TEST_CONTEXT("'" << c.header << "' of " << c.size) {
-            const auto d = decide_range(c.header, c.size);
-            BOOST_TEST((d.what == c.what));
-            if (c.what == kind::partial) {
-                BOOST_TEST(d.first == c.first);
-                BOOST_TEST(d.last == c.last);
-            }
-        }
-    }
-}
-
-BOOST_AUTO_TEST_CASE(if_none_match_matching) {
-    const std::string sha(64, 'a');
-    const std::string other(64, 'b');
-    struct etag_case {
-        std::string header;
-        bool hits;
-    };
-    for (const etag_case& c : {etag_case{"\"" + sha + "\"", true}, etag_case{"W/\"" + sha + "\"", true},
-                               etag_case{"*", true}, etag_case{"\"" + other + "\", \"" + sha + "\"", true},
-                               etag_case{"\"" + other + "\"", false}, etag_case{sha, false},
-                               etag_case{"", false}, etag_case{"\"" + sha.substr(1) + "\"", false}}) {
-        BOOST_TEST_CONTEXT(c.header) { BOOST_TEST(if_none_match_hits(c.header, sha) == c.hits); }
-    }
-}
-
-BOOST_AUTO_TEST_CASE(artifact_event_obeys_the_model) {
-    for (const std::optional<std::string>& step : {std::optional<std::string>{}, std::optional<std::string>{"s-1"}}) {
-        BOOST_TEST_CONTEXT("step " << step.value_or("none")) {
-            persistence::artifact_row row{"01936a7e-0000-7000-8000-000000000000", "r1", step, "out \"x\".bin",
-                                          "image/png", 12, std::string(64, 'c'), 1795817045123};
-            const domain::event ev = make_artifact_event(row);
-            BOOST_TEST(ev.id == row.id);
-            BOOST_TEST(ev.run_id == "r1");
-            BOOST_TEST((ev.type == domain::event_type::artifact));
-            BOOST_TEST(ev.ts_ms == row.created_ms);
-            BOOST_TEST((ev.parent_id == step));
-            BOOST_TEST(ev.fingerprint == domain::sha256_hex(ev.payload_json));
-            const auto payload = boost::json::parse(ev.payload_json);
-            std::vector<domain::violation> violations;
-            domain::validate_payload(domain::event_type::artifact, payload, 0, violations);
-            BOOST_TEST(violations.empty());
-            BOOST_TEST(payload.at("name").as_string() == row.name);
-            BOOST_TEST(payload.at("sha256").as_string() == row.sha256);
-            BOOST_TEST(payload.at("size").to_number<std::int64_t>() == 12);
-            BOOST_TEST(payload.at("content_type").as_string() == "image/png");
-            BOOST_TEST(payload.as_object().contains("step_id") == step.has_value());
-        }
-    }
-}
 
 BOOST_AUTO_TEST_CASE(binary_round_trip_with_event) {
     test_server s;
