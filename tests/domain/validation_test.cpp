@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(defaults_when_fields_are_absent) {
     BOOST_TEST(!ev.node.has_value());
     BOOST_TEST(!ev.parent_id.has_value());
     BOOST_TEST(!ev.facts.name.has_value());
-    BOOST_TEST(ev.fingerprint.size() == 64u);
+    BOOST_TEST(ev.fingerprint.empty());  // no client id: nothing to compare a repeat with
 
     // A tool_result without is_error is stored as sent; false is the reader's default.
     const auto result = decode_one(one(event_with("tool_result", R"({"call_id":"c","output":null})")));
@@ -160,8 +160,8 @@ BOOST_AUTO_TEST_CASE(run_facts_from_payloads) {
 // ------------------------------------------------------------ lists and the steps route
 
 BOOST_AUTO_TEST_CASE(forced_run_id) {
-    const auto step = parse_or_fail(R"({"type":"thought","payload":{"text":"t"}})");
-    const auto same = parse_or_fail(R"({"run_id":"r-7","type":"thought","payload":{"text":"t"}})");
+    const auto step = parse_or_fail(R"({"id":"s1","type":"thought","payload":{"text":"t"}})");
+    const auto same = parse_or_fail(R"({"id":"s1","run_id":"r-7","type":"thought","payload":{"text":"t"}})");
     const auto other = parse_or_fail(R"({"run_id":"r-8","type":"thought","payload":{"text":"t"}})");
 
     std::vector<domain::violation> out;
@@ -172,6 +172,7 @@ BOOST_AUTO_TEST_CASE(forced_run_id) {
     BOOST_TEST_REQUIRE(kept.has_value());
     BOOST_TEST(kept->run_id == "r-7");
     // The path's run counts as sent: both forms are the same body.
+    BOOST_TEST(taken->fingerprint.size() == 64u);
     BOOST_TEST(taken->fingerprint == kept->fingerprint);
     BOOST_TEST(out.empty());
 
@@ -271,11 +272,16 @@ BOOST_AUTO_TEST_CASE(fingerprint_changes_with_content) {
     }
 }
 
-BOOST_AUTO_TEST_CASE(fingerprint_without_id_ignores_the_made_id) {
+BOOST_AUTO_TEST_CASE(no_fingerprint_without_a_client_id) {
+    // A server-made id is new each time: nothing can repeat it with the same
+    // body, so the canonical hash is skipped (an empty fingerprint never
+    // equals a client's, so reusing such an id is a conflict).
     const auto a = decode_one(one(good_thought));
     const auto b = decode_one(one(good_thought));
+    BOOST_TEST(!a.id_given);
     BOOST_TEST(a.id != b.id);
-    BOOST_TEST(a.fingerprint == b.fingerprint);
+    BOOST_TEST(a.fingerprint.empty());
+    BOOST_TEST(b.fingerprint.empty());
 }
 
 // ------------------------------------------------------------ error details

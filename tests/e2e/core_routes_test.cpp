@@ -166,6 +166,17 @@ BOOST_FIXTURE_TEST_CASE(duplicates_and_conflicts, fixture) {
     BOOST_TEST(conflict.status == 409, conflict.body);
     BOOST_TEST(conflict.json().at("error").at("details").as_array()[0].at("index").as_int64() == 1);
     BOOST_TEST(sqlite_count(db, "select count(*) from events") == 1);  // e-2 was not stored either
+
+    // An id the server made can be read back but not sent again: the
+    // server kept no body to compare a repeat with, so it is a conflict.
+    const std::string anonymous = R"({"run_id":"r","type":"thought","payload":{"text":"c"}})";
+    auto made = http_request(port(), "POST", "/observability/events", "{\"events\":[" + anonymous + "]}");
+    BOOST_TEST_REQUIRE(made.status == 201, made.body);
+    const std::string made_id(made.json().at("events").as_array()[0].at("id").as_string());
+    auto reuse = http_request(port(), "POST", "/observability/events",
+                              R"({"events":[{"id":")" + made_id + R"(","run_id":"r","type":"thought","payload":{"text":"c"}}]})");
+    BOOST_TEST(reuse.status == 409, reuse.body);
+    BOOST_TEST(sqlite_count(db, "select count(*) from events") == 2);
 }
 
 BOOST_FIXTURE_TEST_CASE(ndjson_bodies_are_accepted, fixture) {

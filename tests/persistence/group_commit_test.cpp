@@ -191,6 +191,48 @@ BOOST_AUTO_TEST_CASE(conflict_rolls_back_only_its_batch_within_a_group) {
     for (std::size_t i = 0; i < log.events.size(); ++i) BOOST_TEST(log.events[i].offset == static_cast<std::int64_t>(i + 1));
 }
 
+// A lone event runs without a savepoint: its conflict must still leave the
+// group, the offsets and the run's counters as if it had never come.
+BOOST_AUTO_TEST_CASE(lone_events_conflict_and_duplicate_without_a_savepoint) {
+    temp_db tmp;
+    event_writer w(tmp.writer_opts());
+    w.start();
+    const event taken = thought("x", base_ts, "taken");
+    auto f0 = submit(w, {taken});
+    BOOST_REQUIRE(wait(f0).result == status::committed);
+    event clash = taken;
+    clash.payload_json = R"({"text":"other"})";
+    refingerprint(clash);
+
+    gate g;
+    auto fg = submit(w, {thought("gate")}, g.hook());
+    g.wait_entered();  // the four below form the next group
+    std::vector<std::future<write_outcome>> futures;
+    futures.push_back(submit(w, {clash}));
+    futures.push_back(submit(w, {thought("x")}));
+    futures.push_back(submit(w, {taken}));
+    futures.push_back(submit(w, {thought("x")}));
+    g.open();
+    BOOST_REQUIRE(wait(fg).result == status::committed);
+    std::vector<write_outcome> o;
+    for (auto& f : futures) o.push_back(wait(f));
+    BOOST_TEST(static_cast<int>(o[0].result) == static_cast<int>(status::conflict));
+    BOOST_TEST(o[0].acks.empty());
+    BOOST_REQUIRE(o[1].result == status::committed);
+    BOOST_REQUIRE(o[2].result == status::committed);
+    BOOST_REQUIRE(o[3].result == status::committed);
+    BOOST_TEST(o[1].acks.at(0).offset == 3);  // the gate's event is 2
+    BOOST_TEST(o[1].acks.at(0).seq == 2);
+    BOOST_TEST(o[2].acks.at(0).duplicate);
+    BOOST_TEST(o[2].acks.at(0).offset == 1);
+    BOOST_TEST(o[3].acks.at(0).offset == 4);
+    BOOST_TEST(o[3].acks.at(0).seq == 3);
+    db_ptr db = tmp.open(true);
+    BOOST_TEST(count_events(db.get()) == 4);
+    BOOST_TEST(query_int(db.get(), "SELECT step_count FROM runs WHERE id = 'x'") == 3);
+    BOOST_TEST(query_int(db.get(), "SELECT last_seq FROM runs WHERE id = 'x'") == 3);
+}
+
 BOOST_AUTO_TEST_CASE(runs_view_after_each_event_type) {
     temp_db tmp;
     event_writer w(tmp.writer_opts());

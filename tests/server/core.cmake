@@ -6,4 +6,5 @@ obs_add_test_suite(unit_server_core
     ${CMAKE_CURRENT_LIST_DIR}/auth_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/api_error_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/http_io_test.cpp
   LIBS obs_server)
