@@ -59,10 +59,11 @@ batch_result decode_items(std::span<const json::value> items, std::string_view c
 
 }  // namespace
 
-parse_result parse_json(std::string_view text) {
+parse_result parse_json(std::string_view text, json::storage_ptr storage) {
     json::parse_options options;
     options.max_depth = parse_max_depth;
     json::stream_parser parser({}, options);
+    parser.reset(std::move(storage));
     json::error_code ec;
     // On error write_some returns the offset where the parser stopped; on
     // success it stops after the value and its trailing whitespace.
@@ -74,7 +75,7 @@ parse_result parse_json(std::string_view text) {
     return {parser.release(), std::nullopt};
 }
 
-ndjson_result parse_ndjson(std::string_view text) {
+ndjson_result parse_ndjson(std::string_view text, json::storage_ptr storage) {
     ndjson_result result;
     std::size_t line_start = 0;
     for (std::size_t line_number = 1; line_start <= text.size(); ++line_number) {
@@ -83,7 +84,7 @@ ndjson_result parse_ndjson(std::string_view text) {
         // A CRLF line's '\r' is JSON whitespace: no special case needed.
         const std::string_view line = text.substr(line_start, line_end - line_start);
         if (!is_blank(line)) {
-            auto parsed = parse_json(line);
+            auto parsed = parse_json(line, storage);
             if (parsed.error) {
                 result.values.clear();
                 result.error = json_error{line_start + parsed.error->byte_offset,

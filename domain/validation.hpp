@@ -43,20 +43,23 @@ struct json_error {
 // Parses `text` as one JSON value. Rejects invalid UTF-8, duplicate keys are
 // kept last-wins as Boost.JSON does, and nesting is capped generously (the
 // precise 64-level rule is a validation violation with a path, not a parse
-// error). Returns the value or the error.
+// error). Returns the value or the error. The value's memory comes from
+// `storage` (default: the heap): a caller that drops the value soon passes a
+// monotonic arena, which makes building and freeing it much cheaper.
 struct parse_result {
     std::optional<boost::json::value> value;
     std::optional<json_error> error;
 };
-parse_result parse_json(std::string_view text);
+parse_result parse_json(std::string_view text, boost::json::storage_ptr storage = {});
 
 // Parses an NDJSON body: one JSON value per non-empty line. On error the
 // byte offset is into the whole body and the message names the line (1-based).
+// Every value's memory comes from `storage`, as with parse_json.
 struct ndjson_result {
     std::vector<boost::json::value> values;
     std::optional<json_error> error;
 };
-ndjson_result parse_ndjson(std::string_view text);
+ndjson_result parse_ndjson(std::string_view text, boost::json::storage_ptr storage = {});
 
 // The outcome of decoding a batch: either every event (violations empty) or
 // every violation found (events then unspecified and must not be stored).
