@@ -7,6 +7,7 @@
 #include "backup/backup_record.hpp"
 #include "backup/file_io.hpp"
 #include "backup/snapshot.hpp"
+#include "domain/sha256.hpp"
 #include "domain/time.hpp"
 #include "persistence/sqlite_handle.hpp"
 
@@ -20,8 +21,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+
+#include <pthread.h>
+#include <sched.h>
 
 namespace obs::backup {
 
@@ -34,6 +39,7 @@ namespace {
 // One message from the worker to the uploader.
 struct part_message {
     std::string data;     // the part's bytes
+    std::string sha256;   // of data (hex), computed on the worker
     bool last = false;    // the final part
     bool failed = false;  // the archive failed: no more parts will come
 };
@@ -110,7 +116,18 @@ std::string backup_key(const std::string& prefix, std::int64_t unix_ms) {
 }
 
 backup_runner::backup_runner(asio::any_io_executor io)
-    : io_(io), http_(io), active_(std::make_shared<active_state>()) {}
+    : io_(io), http_(io), active_(std::make_shared<active_state>()) {
+    // The worker compresses for many seconds on the cores that serve the
+    // agents. As a SCHED_IDLE thread it gets only CPU nobody else wants, and
+    // any waking io or writer thread preempts it at once: ingestion keeps
+    // its latency, and an idle machine still gives the backup a whole core.
+    asio::post(worker_, [] {
+        const sched_param no_priority{};
+        if (const int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &no_priority); rc != 0) {
+            std::fprintf(stderr, "backup: the worker keeps its priority (SCHED_IDLE refused: %s)\n", std::strerror(rc));
+        }
+    });
+}
 
 backup_runner::~backup_runner() {
     if (active_->producer) active_->producer->cancel();
@@ -169,7 +186,7 @@ asio::awaitable<upload_result> upload_parts(s3_client& s3, std::string key, part
         if (ec || msg.failed) break;
         auto body = std::make_shared<const std::string>(std::move(msg.data));
         if (part_number == 1 && msg.last) {
-            auto r = co_await s3.put_object(key, body);  // the whole archive fits one part
+            auto r = co_await s3.put_object(key, body, std::move(msg.sha256));  // the whole archive fits one part
             if (r) u.ok = true;
             else u.s3 = r.error();
             break;
@@ -182,7 +199,7 @@ asio::awaitable<upload_result> upload_parts(s3_client& s3, std::string key, part
             }
             upload_id = *r;
         }
-        auto r = co_await s3.upload_part(key, *upload_id, part_number, body);
+        auto r = co_await s3.upload_part(key, *upload_id, part_number, body, std::move(msg.sha256));
         if (!r) {
             u.s3 = r.error();
             break;
@@ -217,10 +234,13 @@ produce_result produce_parts(archive_producer& producer, part_channel& channel) 
         }
     };
     try {
-        r.summary = producer.run([&](std::string part, bool last) { return send(part_message{std::move(part), last, false}); });
+        r.summary = producer.run([&](std::string part, bool last) {
+            std::string digest = domain::sha256_hex(part);  // here, not on the io thread
+            return send(part_message{std::move(part), std::move(digest), last, false});
+        });
     } catch (const std::exception& e) {
         r.error = e.what();
-        send(part_message{{}, true, true});
+        send(part_message{{}, {}, true, true});
     }
     return r;
 }
@@ -332,8 +352,12 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
                     fs::create_directories(local_dir);
                     const std::string& tmp = staging_guard->path();
                     unique_fd fd = open_for_writing(tmp, true);
+                    std::uint64_t previous = 0, written = 0;
                     archive_summary sum = producer->run([&](std::string part, bool) {
                         write_all(fd.get(), part.data(), part.size(), tmp);
+                        write_behind(fd.get(), previous, written, part.size());
+                        previous = written;
+                        written += part.size();
                         return true;
                     });
                     sync_fd(fd.get(), tmp);

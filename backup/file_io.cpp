@@ -68,6 +68,18 @@ void sync_fd(int fd, const std::string& path) {
     if (::fsync(fd) != 0) throw_errno("cannot fsync", path);
 }
 
+void write_behind(int fd, std::uint64_t previous_offset, std::uint64_t offset, std::uint64_t length) {
+    const auto at = static_cast<off64_t>(offset);
+    ::sync_file_range(fd, at, static_cast<off64_t>(length), SYNC_FILE_RANGE_WRITE);
+    if (offset > previous_offset) {
+        const auto before = static_cast<off64_t>(previous_offset);
+        const auto span = static_cast<off64_t>(offset - previous_offset);
+        ::sync_file_range(fd, before, span,
+                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+        ::posix_fadvise(fd, before, span, POSIX_FADV_DONTNEED);
+    }
+}
+
 void sync_file(const std::string& path) {
     unique_fd fd = open_for_reading(path);
     sync_fd(fd.get(), path);

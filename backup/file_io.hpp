@@ -48,6 +48,14 @@ void write_all(int fd, const char* data, std::size_t n, const std::string& path)
 // fsync(fd). Throws std::system_error.
 void sync_fd(int fd, const std::string& path);
 
+// For a long sequential write: starts writeback of [offset, offset + length)
+// and waits until the range written before it, [previous_offset, offset), is
+// on disk, then drops that range from the page cache. The dirty backlog stays
+// at about two ranges, so neither the final fsync nor the database writer's
+// own syncs wait behind hundreds of MiB. Best effort: errors surface at the
+// final fsync.
+void write_behind(int fd, std::uint64_t previous_offset, std::uint64_t offset, std::uint64_t length);
+
 // Opens `path`, fsyncs it and closes it. Throws std::system_error.
 void sync_file(const std::string& path);
 

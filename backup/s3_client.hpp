@@ -71,14 +71,19 @@ public:
     s3_client(curl_multi& http, s3_config config, s3_client_options options = {});
 
     // PutObject: the whole object in one request. Returns its ETag.
-    boost::asio::awaitable<s3_result<std::string>> put_object(std::string key, shared_body body);
+    // `body_sha256` is the body's lower-case hex SHA-256 when the caller has
+    // it (hashed off the io thread); empty: hashed here, on the io thread.
+    boost::asio::awaitable<s3_result<std::string>> put_object(std::string key, shared_body body,
+                                                              std::string body_sha256 = {});
 
     // CreateMultipartUpload (POST ?uploads=). Returns the upload id.
     boost::asio::awaitable<s3_result<std::string>> create_multipart_upload(std::string key);
 
     // UploadPart (PUT ?partNumber=N&uploadId=X), retried. Returns the ETag.
+    // `body_sha256` as for put_object.
     boost::asio::awaitable<s3_result<std::string>> upload_part(std::string key, std::string upload_id,
-                                                               int part_number, shared_body body);
+                                                               int part_number, shared_body body,
+                                                               std::string body_sha256 = {});
 
     // CompleteMultipartUpload (POST ?uploadId=X) with the parts' ETags in
     // order. An error document in a 200 answer is an error too.

@@ -1,7 +1,11 @@
 // SHA-256 as FIPS 180-4 defines it: 64-byte blocks, big-endian words, the
 // message padded with 0x80, zeros and the 64-bit bit length. Incremental so
-// that large inputs (artifacts, backups) are hashed as they stream by.
+// that large inputs (artifacts, backups) are hashed as they stream by. The
+// block function is here in portable C++; sha256_shani.cpp has the faster
+// one, used when the CPU has it.
 #include "domain/sha256.hpp"
+
+#include "domain/sha256_blocks.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -9,19 +13,6 @@
 namespace obs::domain {
 
 namespace {
-
-// The first 32 bits of the fractional parts of the cube roots of the first
-// 64 primes (FIPS 180-4, 4.2.2).
-constexpr std::array<std::uint32_t, 64> round_constants = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
 
 // The first 32 bits of the fractional parts of the square roots of the first
 // 8 primes (FIPS 180-4, 5.3.3).
@@ -36,11 +27,8 @@ std::uint32_t load_be32(const std::uint8_t* p) {
            std::uint32_t{p[3]};
 }
 
-}  // namespace
-
-sha256::sha256() : state_(initial_state), buffer_{} {}
-
-void sha256::compress_(const std::uint8_t* block) {
+// One 64-byte block through the compression function (FIPS 180-4, 6.2.2).
+void compress_one(detail::sha256_state& state, const std::uint8_t* block) {
     std::array<std::uint32_t, 64> w;
     for (int t = 0; t < 16; ++t) w[t] = load_be32(block + 4 * t);
     for (int t = 16; t < 64; ++t) {
@@ -48,12 +36,12 @@ void sha256::compress_(const std::uint8_t* block) {
         const std::uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
         w[t] = w[t - 16] + s0 + w[t - 7] + s1;
     }
-    std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-    std::uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+    std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int t = 0; t < 64; ++t) {
         const std::uint32_t big_s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
         const std::uint32_t ch = (e & f) ^ (~e & g);
-        const std::uint32_t t1 = h + big_s1 + ch + round_constants[t] + w[t];
+        const std::uint32_t t1 = h + big_s1 + ch + detail::sha256_round_constants[t] + w[t];
         const std::uint32_t big_s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
         const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
         const std::uint32_t t2 = big_s0 + maj;
@@ -66,14 +54,35 @@ void sha256::compress_(const std::uint8_t* block) {
         b = a;
         a = t1 + t2;
     }
-    state_[0] += a;
-    state_[1] += b;
-    state_[2] += c;
-    state_[3] += d;
-    state_[4] += e;
-    state_[5] += f;
-    state_[6] += g;
-    state_[7] += h;
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
+}
+
+}  // namespace
+
+namespace detail {
+
+void sha256_blocks_portable(sha256_state& state, const std::uint8_t* blocks, std::size_t count) {
+    for (; count > 0; --count, blocks += 64) compress_one(state, blocks);
+}
+
+}  // namespace detail
+
+sha256::sha256() : state_(initial_state), buffer_{} {}
+
+void sha256::compress_(const std::uint8_t* blocks, std::size_t count) {
+    static const bool extensions = detail::sha256_extensions_available();
+    if (extensions) {
+        detail::sha256_blocks_shani(state_, blocks, count);
+    } else {
+        detail::sha256_blocks_portable(state_, blocks, count);
+    }
 }
 
 void sha256::update(const void* data, std::size_t n) {
@@ -88,10 +97,15 @@ void sha256::update(const void* data, std::size_t n) {
         p += take;
         n -= take;
         if (buffered_ < buffer_.size()) return;
-        compress_(buffer_.data());
+        compress_(buffer_.data(), 1);
         buffered_ = 0;
     }
-    for (; n >= buffer_.size(); p += buffer_.size(), n -= buffer_.size()) compress_(p);
+    const std::size_t whole_blocks = n / buffer_.size();
+    if (whole_blocks > 0) {
+        compress_(p, whole_blocks);
+        p += whole_blocks * buffer_.size();
+        n -= whole_blocks * buffer_.size();
+    }
     if (n > 0) {
         std::memcpy(buffer_.data(), p, n);
         buffered_ = n;
@@ -104,12 +118,12 @@ std::array<std::uint8_t, 32> sha256::finish() {
     buffer_[buffered_++] = 0x80;
     if (buffered_ > 56) {
         std::memset(buffer_.data() + buffered_, 0, buffer_.size() - buffered_);
-        compress_(buffer_.data());
+        compress_(buffer_.data(), 1);
         buffered_ = 0;
     }
     std::memset(buffer_.data() + buffered_, 0, 56 - buffered_);
     for (int i = 0; i < 8; ++i) buffer_[56 + i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
-    compress_(buffer_.data());
+    compress_(buffer_.data(), 1);
     buffered_ = 0;
 
     std::array<std::uint8_t, 32> digest;

@@ -22,7 +22,9 @@ public:
     std::string finish_hex();
 
 private:
-    void compress_(const std::uint8_t* block);
+    // Runs `count` whole 64-byte blocks, on the SHA extensions when the CPU
+    // has them (sha256_blocks.hpp).
+    void compress_(const std::uint8_t* blocks, std::size_t count);
     std::array<std::uint32_t, 8> state_;  // running hash value
     std::array<std::uint8_t, 64> buffer_;  // the partial block not yet compressed
     std::size_t buffered_ = 0;             // bytes used in buffer_
