@@ -391,13 +391,7 @@ void group_commit::write_runs_() {
         } else {
             sqlite3_bind_null(s, 9);
         }
-        sqlite3_bind_int64(s, 10, run.last_event_ms);
-        sqlite3_bind_int64(s, 11, run.last_seq);
-        sqlite3_bind_int64(s, 12, run.step_count);
-        sqlite3_bind_int64(s, 13, run.error_count);
-        sqlite3_bind_int64(s, 14, run.input_tokens);
-        sqlite3_bind_int64(s, 15, run.output_tokens);
-        sqlite3_bind_double(s, 16, run.cost_usd);
+        bind_counters_(s, 10, run);
         check(db_, sqlite3_step(s), "upsert run");
     }
 }
@@ -406,14 +400,19 @@ void group_commit::write_run_counters_(const std::string& id, const run_state& r
     sqlite3_stmt* s = update_run_counters_.get();
     reset_on_exit guard{s};
     bind_text(s, 1, std::string_view{id});
-    sqlite3_bind_int64(s, 2, run.last_event_ms);
-    sqlite3_bind_int64(s, 3, run.last_seq);
-    sqlite3_bind_int64(s, 4, run.step_count);
-    sqlite3_bind_int64(s, 5, run.error_count);
-    sqlite3_bind_int64(s, 6, run.input_tokens);
-    sqlite3_bind_int64(s, 7, run.output_tokens);
-    sqlite3_bind_double(s, 8, run.cost_usd);
+    bind_counters_(s, 2, run);
     check(db_, sqlite3_step(s), "update run counters");
+}
+
+// Both run statements list the counters in the same order from `first` on.
+void group_commit::bind_counters_(sqlite3_stmt* s, int first, const run_state& run) {
+    sqlite3_bind_int64(s, first, run.last_event_ms);
+    sqlite3_bind_int64(s, first + 1, run.last_seq);
+    sqlite3_bind_int64(s, first + 2, run.step_count);
+    sqlite3_bind_int64(s, first + 3, run.error_count);
+    sqlite3_bind_int64(s, first + 4, run.input_tokens);
+    sqlite3_bind_int64(s, first + 5, run.output_tokens);
+    sqlite3_bind_double(s, first + 6, run.cost_usd);
 }
 
 void group_commit::reload_offset_() {

@@ -91,6 +91,7 @@ private:
     static void apply_event_(run_state& run, const domain::event& ev, std::int64_t seq);
     void write_runs_();
     void write_run_counters_(const std::string& id, const run_state& run);
+    static void bind_counters_(sqlite3_stmt* s, int first, const run_state& run);
     void reload_offset_();
     void step_done_(sqlite3_stmt* stmt, const char* what);
 

@@ -38,6 +38,14 @@ struct listener_log {
 
 std::int64_t count_events(sqlite3* db) { return query_int(db, "SELECT count(*) FROM events"); }
 
+// `taken` with the same id and another body: a conflict when sent again.
+event other_body_of(const event& taken) {
+    event clash = taken;
+    clash.payload_json = R"({"text":"other"})";
+    refingerprint(clash);
+    return clash;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(offsets_are_global_and_seq_per_run) {
@@ -153,9 +161,7 @@ BOOST_AUTO_TEST_CASE(conflict_rolls_back_only_its_batch_within_a_group) {
     auto f0 = submit(w, {taken});
     BOOST_REQUIRE(wait(f0).result == status::committed);
     const std::uint64_t groups_before = w.groups_committed();
-    event clash = taken;
-    clash.payload_json = R"({"text":"other"})";
-    refingerprint(clash);
+    const event clash = other_body_of(taken);
 
     gate g;
     auto fg = submit(w, {thought("gate")}, g.hook());
@@ -200,9 +206,7 @@ BOOST_AUTO_TEST_CASE(lone_events_conflict_and_duplicate_without_a_savepoint) {
     const event taken = thought("x", base_ts, "taken");
     auto f0 = submit(w, {taken});
     BOOST_REQUIRE(wait(f0).result == status::committed);
-    event clash = taken;
-    clash.payload_json = R"({"text":"other"})";
-    refingerprint(clash);
+    const event clash = other_body_of(taken);
 
     gate g;
     auto fg = submit(w, {thought("gate")}, g.hook());
