@@ -75,6 +75,28 @@ BOOST_AUTO_TEST_CASE(numbers_match_the_copy_while_a_writer_commits) {
     BOOST_TEST(batches.load() > 0);
 }
 
+// Over 10 MiB the copy is made in several backup steps on one read
+// snapshot: still one consistent state, whole, while the writer goes on.
+BOOST_AUTO_TEST_CASE(a_copy_in_several_steps_is_one_state) {
+    temp_dir dir;
+    make_event_db(dir / "live.db", 30000, 800);  // about 30 MiB
+    BOOST_TEST_REQUIRE(std::filesystem::file_size(dir / "live.db") > 20u * 1024 * 1024);
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+        persistence::db_ptr db = persistence::open_database(dir / "live.db", false);
+        while (!stop.load()) add_events(db.get(), 100, 800);
+    });
+    const snapshot_result r = take_snapshot(dir / "live.db", dir / "snap.db");
+    stop = true;
+    writer.join();
+    persistence::db_ptr copy = persistence::open_database(dir / "snap.db", true);
+    BOOST_TEST(text_of(copy.get(), "PRAGMA integrity_check") == "ok");
+    BOOST_TEST(query_int(copy.get(), "SELECT count(*) FROM events") == r.events);
+    BOOST_TEST(query_int(copy.get(), R"(SELECT max("offset") FROM events)") == r.last_offset);
+    BOOST_TEST(r.events >= 30000);
+    BOOST_TEST(r.db_bytes == std::filesystem::file_size(dir / "snap.db"));
+}
+
 BOOST_AUTO_TEST_CASE(failures_throw) {
     temp_dir dir;
     BOOST_CHECK_THROW(take_snapshot(dir / "missing.db", dir / "snap.db"), std::exception);
