@@ -153,10 +153,8 @@ asio::awaitable<bool> serve_artifact_put(app& a, route_match route, beast::tcp_s
     auto& service = *a.artifacts;
 
     if (h[http::field::expect] == "100-continue" && !head.is_done()) {
-        static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-        stream.expires_after(std::chrono::milliseconds(a.cfg().body_timeout_ms));
-        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(continue_line), use_tuple);
-        if (ec) co_return false;
+        const bool continued = co_await write_continue(stream, a);
+        if (!continued) co_return false;
     }
 
     upload_ptr upload;

@@ -57,4 +57,12 @@ boost::asio::awaitable<std::size_t> write_answer(boost::beast::tcp_stream& strea
     co_return ec ? 0 : n;
 }
 
+boost::asio::awaitable<bool> write_continue(boost::beast::tcp_stream& stream, app& a) {
+    static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream.expires_after(std::chrono::milliseconds(a.cfg().body_timeout_ms));
+    auto [ec, n] = co_await boost::asio::async_write(stream, boost::asio::buffer(interim),
+                                                     boost::asio::as_tuple(boost::asio::use_awaitable));
+    co_return !ec;
+}
+
 }  // namespace obs::server

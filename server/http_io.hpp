@@ -29,6 +29,10 @@ std::string format_response_head(const http_answer& answer, bool keep_alive);
 boost::asio::awaitable<std::size_t> write_answer(boost::beast::tcp_stream& stream, const http_answer& answer,
                                                  bool keep_alive, std::string_view method, app& a);
 
+// Sends the interim `100 Continue` a client asked for with Expect before
+// its body. Returns false when the write failed (the connection is done).
+boost::asio::awaitable<bool> write_continue(boost::beast::tcp_stream& stream, app& a);
+
 // Microseconds since `start`.
 inline std::int64_t elapsed_us(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();

@@ -82,11 +82,10 @@ asio::awaitable<void> http_listener::run() {
         }
         if (app_.counters().open_connections >= app_.cfg().max_connections) {
             // Answer rather than silently drop, so the client knows to back off.
-            auto body = error_body(make_error(error_code::overloaded, "too many open connections"));
-            auto text = std::make_shared<std::string>(
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
-                "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-                std::to_string(body.size()) + "\r\n\r\n" + body);
+            api_error refusal = make_error(error_code::overloaded, "too many open connections");
+            refusal.retry_after_seconds = 1;
+            const http_answer answer = error_answer(refusal);
+            auto text = std::make_shared<std::string>(format_response_head(answer, false) + answer.body);
             auto sock = std::make_shared<tcp::socket>(std::move(socket));
             asio::async_write(*sock, asio::buffer(*text), [sock, text](auto, auto) {});
             continue;
@@ -169,10 +168,8 @@ asio::awaitable<void> http_listener::session(tcp::socket socket) {
         }
 
         if (h[http::field::expect] == "100-continue") {
-            static const std::string continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-            stream.expires_after(std::chrono::milliseconds(cfg.body_timeout_ms));
-            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(continue_line), use_tuple);
-            if (wec) break;
+            const bool continued = co_await write_continue(stream, app_);
+            if (!continued) break;
         }
         // The header parser's own limit was checked against Content-Length
         // already; this route's limit is checked here, and on chunked bodies
