@@ -5,7 +5,10 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <optional>
 #include <set>
+#include <thread>
 
 using namespace obs::e2e;
 
@@ -171,6 +174,31 @@ BOOST_AUTO_TEST_CASE(oversized_and_malformed_http) {
 
     BOOST_TEST(http_request(server.port(), "GET", "/healthz").status == 200);
     BOOST_TEST(sqlite_count(db, "select count(*) from events") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(connections_over_the_limit_are_told_to_come_back) {
+    temp_dir dir;
+    server_process server{server_options{(dir.path() / "obs.db").string(), {"--max-connections", "2"}, {}, true}};
+    std::optional<http_connection> first(std::in_place, server.port());
+    http_connection second(server.port());
+    BOOST_TEST_REQUIRE(first->request("GET", "/healthz").status == 200);
+    BOOST_TEST_REQUIRE(second.request("GET", "/healthz").status == 200);
+
+    auto refused = http_request(server.port(), "GET", "/healthz");
+    BOOST_TEST(refused.status == 503);
+    BOOST_TEST(refused.json().at("error").at("code").as_string() == "overloaded");
+    BOOST_TEST(refused.header("retry-after") == "1");
+    BOOST_TEST(refused.header("connection") == "close");
+
+    // A closed connection frees its place (the server sees the close soon).
+    first.reset();
+    int status = 0;
+    for (int attempt = 0; attempt < 50 && status != 200; ++attempt) {
+        status = http_request(server.port(), "GET", "/healthz").status;
+        if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    BOOST_TEST(status == 200);
+    BOOST_TEST(second.request("GET", "/healthz").status == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
