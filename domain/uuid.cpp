@@ -5,6 +5,7 @@
 #include "domain/uuid.hpp"
 
 #include <array>
+#include <cstddef>
 #include <random>
 
 namespace obs::domain {
@@ -64,15 +65,17 @@ std::string make_uuid_v7(std::int64_t unix_ms) {
     bytes[8] = static_cast<std::uint8_t>(0x80 | ((rand_b >> 56) & 0x3f));  // variant 10
     for (int i = 9; i < 16; ++i) bytes[i] = static_cast<std::uint8_t>(rand_b >> (8 * (15 - i)));
 
+    // Formatted into a fixed buffer and copied out once: a 36-character id
+    // is made for every event the client sent without one.
     static constexpr char hex_digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(36);
+    std::array<char, 36> text;
+    std::size_t at = 0;
     for (int i = 0; i < 16; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-        out.push_back(hex_digits[bytes[i] >> 4]);
-        out.push_back(hex_digits[bytes[i] & 0x0f]);
+        if (i == 4 || i == 6 || i == 8 || i == 10) text[at++] = '-';
+        text[at++] = hex_digits[bytes[i] >> 4];
+        text[at++] = hex_digits[bytes[i] & 0x0f];
     }
-    return out;
+    return std::string(text.data(), text.size());
 }
 
 }  // namespace obs::domain
