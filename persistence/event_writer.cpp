@@ -13,11 +13,20 @@
 // next transaction starts the WAL from its beginning, and the pause (one WAL
 // and one database fsync) comes once per checkpoint_after_pages frames; the
 // WAL's part of it is kept short by wal_syncer.
+//
+// A WAL that grew large (a backup's snapshot holds it for seconds while
+// ingestion goes on) is shrunk in steps: SQLite truncates it to
+// journal_size_limit inside the first COMMIT after a restart, and dropping
+// 600 MiB at once was measured here as a 426 ms ftruncate (the kernel frees
+// every cached page of it), stalling every request waiting on that commit.
+// So after each checkpoint the limit is set a step below the file's size,
+// never below wal_size_limit_bytes, and each restart trims one step.
 #include "persistence/event_writer.hpp"
 
 #include "persistence/group_commit.hpp"
 #include "persistence/wal_syncer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <condition_variable>
@@ -26,6 +35,8 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+
+#include <sys/stat.h>
 
 namespace obs::persistence {
 
@@ -43,6 +54,7 @@ struct event_writer::impl {
         // Checkpoints are ours (see the file comment); the size limit lets
         // a WAL that grew under a burst shrink back when it restarts.
         apply_writer_pragmas(db.get(), options.wal_size_limit_bytes);
+        wal_size_limit_now = options.wal_size_limit_bytes;
         committer = std::make_unique<group_commit>(db.get());
         last_offset.store(committer->last_offset());
         // After wal_autocheckpoint, which would replace it.
@@ -68,7 +80,7 @@ struct event_writer::impl {
     void start_threads() {
         // FULL syncs the WAL in every COMMIT already.
         if (options.sync == durability::normal && options.sync_wal_after_pages > 0) {
-            syncer = std::make_unique<wal_syncer>(options.db_path + "-wal");
+            syncer = std::make_unique<wal_syncer>(wal_path);
         }
         writer_thread = std::thread([this] { run_writer(); });
         started = true;
@@ -108,6 +120,22 @@ struct event_writer::impl {
         // Not again before another threshold of frames: a reader holding an
         // old snapshot (a backup's) can keep the WAL from restarting.
         checkpointed_at = frames_appended;
+        pace_wal_shrink();
+    }
+
+    // After a checkpoint, before the restart it allows (see the file comment).
+    void pace_wal_shrink() {
+        struct stat wal {};
+        if (::stat(wal_path.c_str(), &wal) != 0) return;
+        const std::int64_t limit =
+            std::max(options.wal_size_limit_bytes, static_cast<std::int64_t>(wal.st_size) - options.wal_shrink_step_bytes);
+        if (limit == wal_size_limit_now) return;
+        try {
+            set_wal_size_limit(db.get(), limit);
+            wal_size_limit_now = limit;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "event_writer: %s\n", e.what());
+        }
     }
 
     void run_group(std::vector<write_request>& group, std::size_t events) {
@@ -171,6 +199,7 @@ struct event_writer::impl {
     }
 
     writer_options options;
+    std::string wal_path = options.db_path + "-wal";
     db_ptr db;                               // the writer connection: writer thread only
     std::unique_ptr<group_commit> committer;  // statements and state on `db`
     commit_listener listener;                // set before start(), then read-only
@@ -187,6 +216,7 @@ struct event_writer::impl {
     std::int64_t frames_appended = 0;
     std::int64_t checkpointed_at = 0;
     std::int64_t synced_at = 0;
+    std::int64_t wal_size_limit_now = 0;  // journal_size_limit as last set
     std::unique_ptr<wal_syncer> syncer;  // with durability::normal; set before the writer starts
 
     std::mutex lifecycle_mu;  // serializes start/stop

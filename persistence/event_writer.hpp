@@ -33,7 +33,9 @@ struct writer_options {
     std::int64_t sync_wal_after_pages = 512;              // with durability::normal, flush the WAL in the
                                                           // background each time this many frames were
                                                           // appended (0: never), so checkpoints stay short
-    std::int64_t wal_size_limit_bytes = 64 * 1024 * 1024; // journal_size_limit after a checkpoint
+    std::int64_t wal_size_limit_bytes = 64 * 1024 * 1024; // a WAL file larger than this after a checkpoint
+                                                          // is truncated back towards it ...
+    std::int64_t wal_shrink_step_bytes = 8 * 1024 * 1024; // ... by at most this much per WAL restart
 };
 
 // The answer for one event of a committed batch.

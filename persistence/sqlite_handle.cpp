@@ -120,10 +120,14 @@ db_ptr open_database(const std::string& path, bool read_only, durability d) {
 
 void apply_writer_pragmas(sqlite3* db, std::int64_t wal_size_limit_bytes) {
     check(db, sqlite3_wal_autocheckpoint(db, 0), "wal_autocheckpoint");
-    // A PRAGMA takes no bound parameter; the value is an integer of ours.
-    exec(db, sql_journal_size_limit + std::to_string(wal_size_limit_bytes));
+    set_wal_size_limit(db, wal_size_limit_bytes);
     exec(db, sql_writer_cache);
     exec(db, sql_temp_in_memory);
+}
+
+void set_wal_size_limit(sqlite3* db, std::int64_t bytes) {
+    // A PRAGMA takes no bound parameter; the value is an integer of ours.
+    exec(db, sql_journal_size_limit + std::to_string(bytes));
 }
 
 }  // namespace obs::persistence

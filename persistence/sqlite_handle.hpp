@@ -70,4 +70,8 @@ db_ptr open_database(const std::string& path, bool read_only, durability d = dur
 // and in-memory savepoint journals. Throws sqlite_error.
 void apply_writer_pragmas(sqlite3* db, std::int64_t wal_size_limit_bytes);
 
+// journal_size_limit: SQLite truncates a WAL file larger than this on the
+// first commit after the WAL restarts (-1: never).
+void set_wal_size_limit(sqlite3* db, std::int64_t bytes);
+
 }  // namespace obs::persistence

@@ -1,7 +1,8 @@
 // Tests of persistence/event_writer.cpp: the queue and threads around the
 // group transaction. Concurrent submitters committed in fewer transactions
 // than requests with gap-free offsets; the queue's bound; the listener's
-// order; stop() draining and truncating the WAL; checkpoints between groups; requests
+// order; stop() draining and truncating the WAL; checkpoints between groups; a
+// WAL that grew behind a long read shrinking in steps; requests
 // queued before start(); callbacks that throw.
 #include "persistence/event_writer.hpp"
 
@@ -205,6 +206,49 @@ BOOST_AUTO_TEST_CASE(checkpoints_between_groups_keep_the_wal_short) {
     w.stop();
     db_ptr db = tmp.open();
     BOOST_TEST(query_int(db.get(), "SELECT count(*) FROM events") == 2000);
+}
+
+BOOST_AUTO_TEST_CASE(a_wal_grown_behind_a_long_read_shrinks_in_steps) {
+    temp_db tmp;
+    writer_options opts = tmp.writer_opts();
+    opts.checkpoint_after_pages = 16;
+    opts.wal_size_limit_bytes = 64 * 1024;
+    opts.wal_shrink_step_bytes = 256 * 1024;
+    event_writer w(opts);
+    w.start();
+    const std::string wal = tmp.path() + "-wal";
+    std::int64_t committed = 0;
+    auto commit = [&](int i) {
+        auto f = submit(w, thoughts("grow", 50, 400));
+        committed += 50;
+        BOOST_TEST_REQUIRE(static_cast<int>(wait(f).result) == static_cast<int>(status::committed), "group " << i);
+    };
+    commit(0);
+    {
+        // A reader holding its snapshot (as a backup's does) keeps the WAL
+        // from restarting, so it grows well past the limit.
+        db_ptr reader = tmp.open(true);
+        exec(reader.get(), "BEGIN");
+        BOOST_TEST_REQUIRE(query_int(reader.get(), "SELECT count(*) FROM events") == 50);
+        for (int i = 1; i <= 40; ++i) commit(i);
+        exec(reader.get(), "COMMIT");
+    }
+    const auto grown = static_cast<std::int64_t>(std::filesystem::file_size(wal));
+    BOOST_TEST_REQUIRE(grown > 4 * opts.wal_shrink_step_bytes, "WAL of " << grown << " bytes");
+    // Released: every restart drops at most one step, until the limit.
+    std::int64_t previous = grown, smallest = grown;
+    for (int i = 0; i < 200 && smallest > opts.wal_size_limit_bytes; ++i) {
+        commit(100 + i);
+        const auto now = static_cast<std::int64_t>(std::filesystem::file_size(wal));
+        BOOST_TEST(previous - now <= opts.wal_shrink_step_bytes, "group " << i << ": " << previous << " -> " << now);
+        previous = now;
+        smallest = std::min(smallest, now);
+    }
+    BOOST_TEST(smallest <= opts.wal_size_limit_bytes);
+    w.stop();
+    db_ptr db = tmp.open(true);
+    BOOST_TEST(query_int(db.get(), "SELECT count(*) FROM events") == committed);
+    BOOST_TEST(query_text(db.get(), "PRAGMA integrity_check") == "ok");
 }
 
 BOOST_AUTO_TEST_CASE(requests_queued_before_start_are_committed_by_stop) {
