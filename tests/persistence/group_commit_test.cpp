@@ -1,10 +1,12 @@
 // Tests of persistence/group_commit.cpp through event_writer: what one group's
 // transaction stores. Offsets gap-free and seq per run; dedupe by id
 // (duplicate answered with the stored numbers, conflict rolling back only its
-// own batch); the runs view after each event type; the in-transaction hook;
+// own batch, also among server-named events); a taken server-made id
+// replaced; the runs view after each event type; the in-transaction hook;
 // a group that fails as a whole; and numbers continuing after a restart.
 #include "persistence/event_writer.hpp"
 
+#include "domain/uuid.hpp"
 #include "support.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -44,6 +46,15 @@ event other_body_of(const event& taken) {
     clash.payload_json = R"({"text":"other"})";
     refingerprint(clash);
     return clash;
+}
+
+// An event as decoded without a client id: named by the server, no fingerprint.
+event server_named(const std::string& run_id, std::string id = {}) {
+    event ev = thought(run_id);
+    ev.id = id.empty() ? obs::domain::make_uuid_v7(ev.received_ms) : std::move(id);
+    ev.id_given = false;
+    ev.fingerprint.clear();
+    return ev;
 }
 
 }  // namespace
@@ -235,6 +246,65 @@ BOOST_AUTO_TEST_CASE(lone_events_conflict_and_duplicate_without_a_savepoint) {
     BOOST_TEST(count_events(db.get()) == 4);
     BOOST_TEST(query_int(db.get(), "SELECT step_count FROM runs WHERE id = 'x'") == 3);
     BOOST_TEST(query_int(db.get(), "SELECT last_seq FROM runs WHERE id = 'x'") == 3);
+}
+
+// Batches the server names (no client ids) run without a savepoint: a
+// server-made id found taken is replaced, and the batch commits whole.
+BOOST_AUTO_TEST_CASE(a_taken_server_made_id_is_replaced_and_the_batch_commits) {
+    temp_db tmp;
+    event_writer w(tmp.writer_opts());
+    w.start();
+    auto f0 = submit(w, {thought("n", base_ts, "taken-id")});
+    BOOST_REQUIRE(wait(f0).result == status::committed);
+    auto f1 = submit(w, {server_named("n"), server_named("n", "taken-id"), server_named("n")});
+    const write_outcome o = wait(f1);
+    BOOST_REQUIRE(static_cast<int>(o.result) == static_cast<int>(status::committed));
+    BOOST_REQUIRE(o.acks.size() == 3u);
+    BOOST_TEST(o.acks[1].id != "taken-id");
+    BOOST_TEST(!o.acks[1].duplicate);
+    for (std::size_t i = 0; i < 3; ++i) {
+        BOOST_TEST(o.acks[i].offset == static_cast<std::int64_t>(i + 2));
+        BOOST_TEST(o.acks[i].seq == static_cast<std::int64_t>(i + 2));
+    }
+    db_ptr db = tmp.open(true);
+    BOOST_TEST(count_events(db.get()) == 4);
+    BOOST_TEST(query_int(db.get(), "SELECT count(DISTINCT id) FROM events") == 4);
+    BOOST_TEST(query_text(db.get(), "SELECT id FROM events WHERE \"offset\" = 3") == o.acks[1].id);
+}
+
+// A client id that conflicts undoes its whole batch wherever it stands among
+// server-named events: first (nothing written yet) or later (the savepoint).
+BOOST_AUTO_TEST_CASE(a_client_id_conflict_among_server_named_events_stores_nothing) {
+    struct layout_case {
+        const char* name;
+        std::size_t clash_at;
+    };
+    for (const layout_case c : {layout_case{"clash first", 0}, layout_case{"clash in the middle", 1},
+                                layout_case{"clash last", 2}}) {
+        BOOST_TEST_CONTEXT(c.name) {
+            temp_db tmp;
+            event_writer w(tmp.writer_opts());
+            w.start();
+            const event taken = thought("m", base_ts, "client-id");
+            auto f0 = submit(w, {taken});
+            BOOST_REQUIRE(wait(f0).result == status::committed);
+            std::vector<event> batch{server_named("m"), server_named("m"), server_named("m")};
+            batch[c.clash_at] = other_body_of(taken);
+            auto f1 = submit(w, std::move(batch));
+            const write_outcome o = wait(f1);
+            BOOST_TEST(static_cast<int>(o.result) == static_cast<int>(status::conflict));
+            BOOST_TEST(o.conflict_index == c.clash_at);
+            auto f2 = submit(w, {server_named("m")});
+            const write_outcome next = wait(f2);
+            BOOST_REQUIRE(next.result == status::committed);
+            BOOST_TEST(next.acks.at(0).offset == 2);  // gap-free after the undone batch
+            BOOST_TEST(next.acks.at(0).seq == 2);
+            db_ptr db = tmp.open(true);
+            BOOST_TEST(count_events(db.get()) == 2);
+            BOOST_TEST(query_int(db.get(), "SELECT step_count FROM runs WHERE id = 'm'") == 2);
+            BOOST_TEST(query_int(db.get(), "SELECT last_seq FROM runs WHERE id = 'm'") == 2);
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(runs_view_after_each_event_type) {
