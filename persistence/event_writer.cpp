@@ -54,7 +54,6 @@ struct event_writer::impl {
         // Checkpoints are ours (see the file comment); the size limit lets
         // a WAL that grew under a burst shrink back when it restarts.
         apply_writer_pragmas(db.get(), options.wal_size_limit_bytes);
-        wal_size_limit_now = options.wal_size_limit_bytes;
         committer = std::make_unique<group_commit>(db.get());
         last_offset.store(committer->last_offset());
         // After wal_autocheckpoint, which would replace it.
@@ -216,7 +215,7 @@ struct event_writer::impl {
     std::int64_t frames_appended = 0;
     std::int64_t checkpointed_at = 0;
     std::int64_t synced_at = 0;
-    std::int64_t wal_size_limit_now = 0;  // journal_size_limit as last set
+    std::int64_t wal_size_limit_now = options.wal_size_limit_bytes;  // journal_size_limit as last set
     std::unique_ptr<wal_syncer> syncer;  // with durability::normal; set before the writer starts
 
     std::mutex lifecycle_mu;  // serializes start/stop

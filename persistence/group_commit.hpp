@@ -85,6 +85,9 @@ private:
     void roll_back_request_(bool savepoint, std::int64_t offset_mark, std::vector<domain::stored_event>* stored,
                             std::size_t stored_mark);
     bool insert_event_(const domain::event& ev, std::int64_t offset, std::int64_t seq);
+    // insert_event_, except that a server-made id found taken is replaced by
+    // a fresh one (throws when none is free): false only for a client's id.
+    bool insert_naming_afresh_(domain::event& ev, std::int64_t offset, std::int64_t seq);
     event_ack find_stored_(const domain::event& ev, std::string& fingerprint);
     run_state& touch_run_(const std::string& run_id);
     run_state load_run_(const std::string& run_id);
