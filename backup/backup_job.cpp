@@ -36,6 +36,11 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
+// A local tarball is written and synced behind in slices of this size
+// rather than whole parts: ingestion's checkpoint fsyncs queue behind at
+// most two slices of it on a shared disk.
+constexpr std::size_t local_write_behind_bytes = std::size_t{1} << 20;
+
 // One message from the worker to the uploader.
 struct part_message {
     std::string data;     // the part's bytes
@@ -354,10 +359,15 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
                     unique_fd fd = open_for_writing(tmp, true);
                     std::uint64_t previous = 0, written = 0;
                     archive_summary sum = producer->run([&](std::string part, bool) {
-                        write_all(fd.get(), part.data(), part.size(), tmp);
-                        write_behind(fd.get(), previous, written, part.size());
-                        previous = written;
-                        written += part.size();
+                        // In slices: the disk queue then never holds more
+                        // than two of them ahead of the writer's own syncs.
+                        for (std::size_t at = 0; at < part.size(); at += local_write_behind_bytes) {
+                            const std::size_t n = std::min(local_write_behind_bytes, part.size() - at);
+                            write_all(fd.get(), part.data() + at, n, tmp);
+                            write_behind(fd.get(), previous, written, n);
+                            previous = written;
+                            written += n;
+                        }
                         return true;
                     });
                     sync_fd(fd.get(), tmp);

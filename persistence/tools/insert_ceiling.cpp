@@ -5,10 +5,14 @@
 // `writer` pushes the same rows through event_writer in batches of 100 from a
 // few threads, each keeping a few batches in flight, as the server's sessions
 // would. Each prints `rows_per_second=<n>`; the target is writer >= 60% of raw.
+// With --from-db (raw mode) the rows are the newest N of another database's
+// `events`, exactly as stored there (offset, seq, id, payload, ...):
+// scripts/bench-ingest passes the server's own database, so its ceiling
+// inserts the very rows the server stored.
 //
 // Usage: obs_insert_ceiling [--mode raw|writer|both] [--rows N] [--threads T]
 //                           [--in-flight K] [--checkpoint-pages P] [--repeat R]
-//                           [--dir DIR]
+//                           [--dir DIR] [--from-db PATH]
 #include "domain/event.hpp"
 #include "domain/sha256.hpp"
 #include "domain/uuid.hpp"
@@ -23,7 +27,10 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -50,6 +57,22 @@ struct settings {
     std::int64_t checkpoint_pages = persistence::writer_options{}.checkpoint_after_pages;
     std::size_t repeat = 3;  // runs of each mode, alternating; the best counts
     std::filesystem::path dir = std::filesystem::temp_directory_path();
+    std::string from_db;  // raw mode only: insert this database's newest rows
+};
+
+// One `events` row as the raw loop binds it.
+struct event_row {
+    std::int64_t offset = 0;
+    std::string id;
+    std::string run_id;
+    std::int64_t seq = 0;
+    std::string type;
+    std::int64_t ts_ms = 0;
+    std::int64_t received_ms = 0;
+    std::optional<std::string> node;
+    std::optional<std::string> parent_id;
+    std::string payload;
+    std::string fingerprint;
 };
 
 // Rows like a busy agent's: batches of 100 events of one run, types in turn,
@@ -75,6 +98,48 @@ std::vector<std::vector<domain::event>> make_batches(std::size_t rows) {
         batches.back().push_back(std::move(ev));
     }
     return batches;
+}
+
+// The batches as rows, numbered as the writer would: offsets from 1, seq
+// per run from 1.
+std::vector<event_row> rows_of(const std::vector<std::vector<domain::event>>& batches) {
+    std::vector<event_row> rows;
+    std::map<std::string, std::int64_t> last_seq;
+    for (const auto& batch : batches) {
+        for (const domain::event& ev : batch) {
+            rows.push_back({static_cast<std::int64_t>(rows.size()) + 1, ev.id, ev.run_id, ++last_seq[ev.run_id],
+                            std::string(domain::to_string(ev.type)), ev.ts_ms, ev.received_ms, ev.node,
+                            ev.parent_id, ev.payload_json, ev.fingerprint});
+        }
+    }
+    return rows;
+}
+
+std::optional<std::string> column_text(sqlite3_stmt* s, int column) {
+    if (sqlite3_column_type(s, column) == SQLITE_NULL) return std::nullopt;
+    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, column)),
+                       static_cast<std::size_t>(sqlite3_column_bytes(s, column)));
+}
+
+// The newest `limit` rows of `path`'s events, oldest first, exactly as stored.
+std::vector<event_row> load_rows(const std::string& path, std::size_t limit) {
+    persistence::db_ptr db = persistence::open_database(path, true);
+    persistence::stmt_ptr select = persistence::prepare(
+        db.get(),
+        "SELECT \"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, payload, fingerprint "
+        "FROM (SELECT * FROM events ORDER BY \"offset\" DESC LIMIT ?1) ORDER BY \"offset\"");
+    sqlite3_bind_int64(select.get(), 1, static_cast<std::int64_t>(limit));
+    std::vector<event_row> rows;
+    int rc;
+    while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
+        sqlite3_stmt* st = select.get();
+        rows.push_back({sqlite3_column_int64(st, 0), column_text(st, 1).value_or(""), column_text(st, 2).value_or(""),
+                        sqlite3_column_int64(st, 3), column_text(st, 4).value_or(""), sqlite3_column_int64(st, 5),
+                        sqlite3_column_int64(st, 6), column_text(st, 7), column_text(st, 8),
+                        column_text(st, 9).value_or(""), column_text(st, 10).value_or("")});
+    }
+    persistence::check(db.get(), rc, "SELECT events");
+    return rows;
 }
 
 std::filesystem::path fresh_db(const settings& s, const char* mode) {
@@ -104,49 +169,52 @@ void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
     sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 
-double run_raw(const settings& s, const std::vector<std::vector<domain::event>>& batches) {
+void bind_text_or_null(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
+    if (v)
+        bind_text(s, i, *v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+double run_raw(const settings& s, const std::vector<event_row>& rows) {
     const auto path = fresh_db(s, "raw");
     persistence::db_ptr db = persistence::open_database(path.string(), false);
     persistence::apply_writer_pragmas(db.get(), persistence::writer_options{}.wal_size_limit_bytes);
     persistence::stmt_ptr insert = persistence::prepare(db.get(), sql_raw_insert);
     persistence::stmt_ptr begin = persistence::prepare(db.get(), "BEGIN IMMEDIATE");
     persistence::stmt_ptr commit = persistence::prepare(db.get(), "COMMIT");
-    std::vector<std::int64_t> seq(runs, 0);
 
     const auto start = clock_type::now();
     const double cpu_start = cpu_seconds();
-    std::int64_t offset = 0;
-    for (const auto& batch : batches) {
-        for (const domain::event& ev : batch) {
-            if (offset % raw_rows_per_transaction == 0) {
-                if (offset > 0) persistence::check(db.get(), sqlite3_step(commit.get()), "COMMIT");
-                sqlite3_reset(commit.get());
-                persistence::check(db.get(), sqlite3_step(begin.get()), "BEGIN");
-                sqlite3_reset(begin.get());
-            }
-            ++offset;
-            const std::size_t run = std::stoul(ev.run_id.substr(4));
-            sqlite3_stmt* st = insert.get();
-            sqlite3_bind_int64(st, 1, offset);
-            bind_text(st, 2, ev.id);
-            bind_text(st, 3, ev.run_id);
-            sqlite3_bind_int64(st, 4, ++seq[run]);
-            bind_text(st, 5, domain::to_string(ev.type));
-            sqlite3_bind_int64(st, 6, ev.ts_ms);
-            sqlite3_bind_int64(st, 7, ev.received_ms);
-            bind_text(st, 8, *ev.node);
-            sqlite3_bind_null(st, 9);
-            bind_text(st, 10, ev.payload_json);
-            bind_text(st, 11, ev.fingerprint);
-            persistence::check(db.get(), sqlite3_step(st), "INSERT");
-            sqlite3_reset(st);
+    std::size_t inserted = 0;
+    for (const event_row& row : rows) {
+        if (inserted % raw_rows_per_transaction == 0) {
+            if (inserted > 0) persistence::check(db.get(), sqlite3_step(commit.get()), "COMMIT");
+            sqlite3_reset(commit.get());
+            persistence::check(db.get(), sqlite3_step(begin.get()), "BEGIN");
+            sqlite3_reset(begin.get());
         }
+        ++inserted;
+        sqlite3_stmt* st = insert.get();
+        sqlite3_bind_int64(st, 1, row.offset);
+        bind_text(st, 2, row.id);
+        bind_text(st, 3, row.run_id);
+        sqlite3_bind_int64(st, 4, row.seq);
+        bind_text(st, 5, row.type);
+        sqlite3_bind_int64(st, 6, row.ts_ms);
+        sqlite3_bind_int64(st, 7, row.received_ms);
+        bind_text_or_null(st, 8, row.node);
+        bind_text_or_null(st, 9, row.parent_id);
+        bind_text(st, 10, row.payload);
+        bind_text(st, 11, row.fingerprint);
+        persistence::check(db.get(), sqlite3_step(st), "INSERT");
+        sqlite3_reset(st);
     }
     persistence::check(db.get(), sqlite3_step(commit.get()), "COMMIT");
     sqlite3_reset(commit.get());
     const auto elapsed = clock_type::now() - start;
-    report("raw", static_cast<std::size_t>(offset), elapsed, cpu_seconds() - cpu_start, " transaction_rows=1000");
-    const double rate = static_cast<double>(offset) / std::chrono::duration<double>(elapsed).count();
+    report("raw", inserted, elapsed, cpu_seconds() - cpu_start, " transaction_rows=1000");
+    const double rate = static_cast<double>(inserted) / std::chrono::duration<double>(elapsed).count();
     insert.reset();
     begin.reset();
     commit.reset();
@@ -240,12 +308,14 @@ bool parse_args(int argc, char** argv, settings& s) {
             s.checkpoint_pages = std::strtoll(value, nullptr, 10);
         } else if (flag == "--dir") {
             s.dir = value;
+        } else if (flag == "--from-db") {
+            s.from_db = value;
         } else {
             return false;
         }
     }
     return argc % 2 == 1 && s.rows > 0 && s.threads > 0 && s.in_flight > 0 && s.repeat > 0 &&
-           (s.mode == "raw" || s.mode == "writer" || s.mode == "both");
+           (s.mode == "raw" || s.mode == "writer" || s.mode == "both") && (s.from_db.empty() || s.mode == "raw");
 }
 
 }  // namespace
@@ -255,17 +325,25 @@ int main(int argc, char** argv) {
     if (!parse_args(argc, argv, s)) {
         std::fprintf(stderr,
                      "usage: obs_insert_ceiling [--mode raw|writer|both] [--rows N] [--threads T] "
-                     "[--in-flight K] [--checkpoint-pages P] [--repeat R] [--dir DIR]\n");
+                     "[--in-flight K] [--checkpoint-pages P] [--repeat R] [--dir DIR] [--from-db PATH (raw mode)]\n");
         return 2;
     }
     try {
-        const std::vector<std::vector<domain::event>> batches = make_batches(s.rows);
+        std::vector<std::vector<domain::event>> batches;
+        std::vector<event_row> rows;
+        if (s.from_db.empty()) {
+            batches = make_batches(s.rows);
+            rows = rows_of(batches);
+        } else {
+            rows = load_rows(s.from_db, s.rows);
+            if (rows.empty()) throw std::runtime_error(s.from_db + " holds no events");
+        }
         // Neighbours on a shared machine only ever slow a run down, so the
         // best of a few alternating runs is the fairest figure for each mode.
         double best_raw = 0;
         double best_writer = 0;
         for (std::size_t r = 0; r < s.repeat; ++r) {
-            if (s.mode != "writer") best_raw = std::max(best_raw, run_raw(s, batches));
+            if (s.mode != "writer") best_raw = std::max(best_raw, run_raw(s, rows));
             if (s.mode != "raw") best_writer = std::max(best_writer, run_writer(s, batches));
         }
         if (best_raw > 0) std::printf("best_raw_rows_per_second=%.0f\n", best_raw);
