@@ -115,12 +115,6 @@ std::vector<event_row> rows_of(const std::vector<std::vector<domain::event>>& ba
     return rows;
 }
 
-std::optional<std::string> column_text(sqlite3_stmt* s, int column) {
-    if (sqlite3_column_type(s, column) == SQLITE_NULL) return std::nullopt;
-    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, column)),
-                       static_cast<std::size_t>(sqlite3_column_bytes(s, column)));
-}
-
 // The newest `limit` rows of `path`'s events, oldest first, exactly as stored.
 std::vector<event_row> load_rows(const std::string& path, std::size_t limit) {
     persistence::db_ptr db = persistence::open_database(path, true);
@@ -133,10 +127,11 @@ std::vector<event_row> load_rows(const std::string& path, std::size_t limit) {
     int rc;
     while ((rc = sqlite3_step(select.get())) == SQLITE_ROW) {
         sqlite3_stmt* st = select.get();
-        rows.push_back({sqlite3_column_int64(st, 0), column_text(st, 1).value_or(""), column_text(st, 2).value_or(""),
-                        sqlite3_column_int64(st, 3), column_text(st, 4).value_or(""), sqlite3_column_int64(st, 5),
-                        sqlite3_column_int64(st, 6), column_text(st, 7), column_text(st, 8),
-                        column_text(st, 9).value_or(""), column_text(st, 10).value_or("")});
+        const auto text = [st](int col) { return std::string{persistence::column_text_view(st, col)}; };
+        rows.push_back({sqlite3_column_int64(st, 0), text(1), text(2), sqlite3_column_int64(st, 3), text(4),
+                        sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 6),
+                        persistence::column_optional_text(st, 7), persistence::column_optional_text(st, 8), text(9),
+                        text(10)});
     }
     persistence::check(db.get(), rc, "SELECT events");
     return rows;
