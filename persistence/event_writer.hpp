@@ -75,9 +75,16 @@ public:
     event_writer(const event_writer&) = delete;
     event_writer& operator=(const event_writer&) = delete;
 
-    // REQUIRES: not started. `listener` receives every committed group's new
-    // (non-duplicate) events in offset order, after COMMIT, on the writer thread.
+    // REQUIRES: not started (throws std::logic_error otherwise). `listener`
+    // receives every committed group's new (non-duplicate) events in offset
+    // order, after COMMIT, on the writer thread.
     void set_commit_listener(commit_listener listener);
+
+    // REQUIRES: not started (throws std::logic_error otherwise). `listener`
+    // is called on the writer thread once per group, after the commit
+    // listener and every `done` callback of the group: the moment to hand
+    // what they queued to another thread in one go.
+    void set_group_end_listener(std::function<void()> listener);
 
     // Starts the writer thread.
     void start();

@@ -21,8 +21,8 @@ boost::asio::awaitable<std::optional<persistence::write_outcome>> app::submit(st
         auto ex = io_.get_executor();
         bool queued = writer_.try_submit(
             std::move(batch),
-            [shared, ex](persistence::write_outcome o) {
-                boost::asio::post(ex, [shared, o = std::move(o)]() mutable { (*shared)(result_t(std::move(o))); });
+            [shared, inbox = inbox_](persistence::write_outcome o) {
+                inbox->push([shared, o = std::move(o)]() mutable { (*shared)(result_t(std::move(o))); });
             },
             std::move(hook));
         if (!queued) boost::asio::post(ex, [shared]() mutable { (*shared)(result_t{}); });

@@ -6,6 +6,7 @@
 #include "persistence/event_writer.hpp"
 #include "persistence/read_pool.hpp"
 #include "server/auth.hpp"
+#include "server/completion_inbox.hpp"
 #include "server/config.hpp"
 #include "server/http_answer.hpp"
 
@@ -45,10 +46,14 @@ struct server_counters {
 
 class app {
 public:
+    // REQUIRES: `writer` not started yet: the app hooks the end of each of
+    // its write groups to wake the io thread for the group's completions.
     app(boost::asio::io_context& io, config cfg, persistence::event_writer& writer, persistence::read_pool& readers,
         stream_hub& hub, int schema_version)
         : io_(io), cfg_(std::move(cfg)), auth_(cfg_.keys), writer_(writer), readers_(readers), hub_(hub),
-          schema_version_(schema_version) {}
+          schema_version_(schema_version), inbox_(std::make_shared<completion_inbox>(io.get_executor())) {
+        writer_.set_group_end_listener([inbox = inbox_] { inbox->flush(); });
+    }
 
     const config& cfg() const { return cfg_; }
     const authorizer& auth() const { return auth_; }
@@ -57,6 +62,9 @@ public:
     persistence::read_pool& readers() { return readers_; }
     boost::asio::io_context& io() { return io_; }
     server_counters& counters() { return counters_; }
+    // Where writer-thread completions wait for the io thread; flushed at
+    // the end of each write group.
+    const std::shared_ptr<completion_inbox>& inbox() { return inbox_; }
     int schema_version() const { return schema_version_; }
     // The artifact store and its worker (set by main before serving).
     artifact_service* artifacts = nullptr;
@@ -87,6 +95,7 @@ private:
     stream_hub& hub_;
     int schema_version_;
     server_counters counters_;
+    std::shared_ptr<completion_inbox> inbox_;
 };
 
 template <class F>

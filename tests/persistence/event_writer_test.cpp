@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -274,6 +275,43 @@ BOOST_AUTO_TEST_CASE(throwing_callbacks_do_not_stop_the_writer) {
     BOOST_TEST(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
     BOOST_TEST(w.last_offset() == 2);
     BOOST_TEST(w.healthy());
+}
+
+BOOST_AUTO_TEST_CASE(group_end_listener_follows_each_groups_callbacks) {
+    temp_db tmp;
+    std::mutex mu;
+    std::string order;  // L: the commit listener, D: a request's callback, E: the group's end
+    event_writer w(tmp.writer_opts());
+    w.set_commit_listener([&](committed_events) {
+        std::lock_guard lk(mu);
+        order += 'L';
+    });
+    w.set_group_end_listener([&] {
+        std::lock_guard lk(mu);
+        order += 'E';
+    });
+    w.start();
+    {
+        write_lock lock(tmp);  // requests pile up: later groups hold several
+        for (int i = 0; i < 4; ++i) {
+            BOOST_TEST(w.try_submit(thoughts("g", 2), [&](write_outcome) {
+                std::lock_guard lk(mu);
+                order += 'D';
+            }));
+        }
+    }
+    w.stop();  // commits what is queued and joins the writer: every call has happened
+    BOOST_TEST_INFO("order: " << order);
+    BOOST_TEST(std::regex_match(order, std::regex("(LD+E)+")));
+    BOOST_TEST(std::count(order.begin(), order.end(), 'D') == 4);
+}
+
+BOOST_AUTO_TEST_CASE(listeners_cannot_be_set_once_the_writer_runs) {
+    temp_db tmp;
+    event_writer w(tmp.writer_opts());
+    w.start();  // the writer thread reads both listeners without a lock
+    BOOST_CHECK_THROW(w.set_commit_listener([](committed_events) {}), std::logic_error);
+    BOOST_CHECK_THROW(w.set_group_end_listener([] {}), std::logic_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -140,10 +140,10 @@ struct test_server {
         persistence::writer_options wopts;
         wopts.db_path = cfg.db_path;
         writer = std::make_unique<persistence::event_writer>(wopts);
-        writer->start();
         readers = std::make_unique<persistence::read_pool>(cfg.db_path, 1);
         hub = std::make_unique<stream_hub>(io.get_executor(), writer->last_offset());
         a = std::make_unique<app>(io, cfg, *writer, *readers, *hub, version);
+        writer->start();  // after the app, which hooks the writer's group ends
         artifacts = std::make_unique<artifact_service>(io, cfg.data_dir, max_artifact_bytes);
         a->artifacts = artifacts.get();
         listener = std::make_unique<http_listener>(*a);

@@ -1,4 +1,5 @@
-# The HTTP core's unit suites (router, auth, config, error bodies).
+# The HTTP core's unit suites (router, auth, config, error bodies, the
+# writer-to-io completion inbox).
 obs_add_test_suite(unit_server_core
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/server_core_main.cpp
@@ -7,4 +8,5 @@ obs_add_test_suite(unit_server_core
     ${CMAKE_CURRENT_LIST_DIR}/config_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/api_error_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/http_io_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/completion_inbox_test.cpp
   LIBS obs_server)
