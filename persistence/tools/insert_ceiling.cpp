@@ -8,11 +8,15 @@
 // With --from-db (raw mode) the rows are the newest N of another database's
 // `events`, exactly as stored there (offset, seq, id, payload, ...):
 // scripts/bench-ingest passes the server's own database, so its ceiling
-// inserts the very rows the server stored.
+// inserts the very rows the server stored. With --sqlite-autocheckpoint P
+// the raw loop lets SQLite checkpoint inside COMMIT every P WAL pages, as a
+// loop left at SQLite's default (1000) does: a reference beside the ceiling,
+// which never checkpoints and so never copies a row into the database file.
 //
 // Usage: obs_insert_ceiling [--mode raw|writer|both] [--rows N] [--threads T]
 //                           [--in-flight K] [--checkpoint-pages P] [--repeat R]
 //                           [--dir DIR] [--from-db PATH]
+//                           [--sqlite-autocheckpoint P]
 #include "domain/event.hpp"
 #include "domain/sha256.hpp"
 #include "domain/uuid.hpp"
@@ -58,6 +62,10 @@ struct settings {
     std::size_t repeat = 3;  // runs of each mode, alternating; the best counts
     std::filesystem::path dir = std::filesystem::temp_directory_path();
     std::string from_db;  // raw mode only: insert this database's newest rows
+    // Raw mode only: 0 keeps WAL checkpoints off (the ceiling); P > 0 lets
+    // SQLite run its own checkpoint inside COMMIT once the WAL holds P pages,
+    // as a loop left at SQLite's defaults does (1000).
+    int sqlite_autocheckpoint = 0;
 };
 
 // One `events` row as the raw loop binds it.
@@ -175,6 +183,10 @@ double run_raw(const settings& s, const std::vector<event_row>& rows) {
     const auto path = fresh_db(s, "raw");
     persistence::db_ptr db = persistence::open_database(path.string(), false);
     persistence::apply_writer_pragmas(db.get(), persistence::writer_options{}.wal_size_limit_bytes);
+    if (s.sqlite_autocheckpoint > 0) {
+        persistence::check(db.get(), sqlite3_wal_autocheckpoint(db.get(), s.sqlite_autocheckpoint),
+                           "wal_autocheckpoint");
+    }
     persistence::stmt_ptr insert = persistence::prepare(db.get(), sql_raw_insert);
     persistence::stmt_ptr begin = persistence::prepare(db.get(), "BEGIN IMMEDIATE");
     persistence::stmt_ptr commit = persistence::prepare(db.get(), "COMMIT");
@@ -208,7 +220,8 @@ double run_raw(const settings& s, const std::vector<event_row>& rows) {
     persistence::check(db.get(), sqlite3_step(commit.get()), "COMMIT");
     sqlite3_reset(commit.get());
     const auto elapsed = clock_type::now() - start;
-    report("raw", inserted, elapsed, cpu_seconds() - cpu_start, " transaction_rows=1000");
+    report("raw", inserted, elapsed, cpu_seconds() - cpu_start,
+           " transaction_rows=1000 sqlite_autocheckpoint=" + std::to_string(s.sqlite_autocheckpoint));
     const double rate = static_cast<double>(inserted) / std::chrono::duration<double>(elapsed).count();
     insert.reset();
     begin.reset();
@@ -305,12 +318,15 @@ bool parse_args(int argc, char** argv, settings& s) {
             s.dir = value;
         } else if (flag == "--from-db") {
             s.from_db = value;
+        } else if (flag == "--sqlite-autocheckpoint") {
+            s.sqlite_autocheckpoint = std::atoi(value);
         } else {
             return false;
         }
     }
     return argc % 2 == 1 && s.rows > 0 && s.threads > 0 && s.in_flight > 0 && s.repeat > 0 &&
-           (s.mode == "raw" || s.mode == "writer" || s.mode == "both") && (s.from_db.empty() || s.mode == "raw");
+           (s.mode == "raw" || s.mode == "writer" || s.mode == "both") && (s.from_db.empty() || s.mode == "raw") &&
+           s.sqlite_autocheckpoint >= 0;
 }
 
 }  // namespace
@@ -320,7 +336,8 @@ int main(int argc, char** argv) {
     if (!parse_args(argc, argv, s)) {
         std::fprintf(stderr,
                      "usage: obs_insert_ceiling [--mode raw|writer|both] [--rows N] [--threads T] "
-                     "[--in-flight K] [--checkpoint-pages P] [--repeat R] [--dir DIR] [--from-db PATH (raw mode)]\n");
+                     "[--in-flight K] [--checkpoint-pages P] [--repeat R] [--dir DIR] [--from-db PATH (raw mode)] "
+                     "[--sqlite-autocheckpoint P (raw mode)]\n");
         return 2;
     }
     try {
