@@ -68,11 +68,6 @@ void bind_text(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
         sqlite3_bind_null(s, i);
     }
 }
-std::optional<std::string> column_opt_text(sqlite3_stmt* s, int col) {
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-    if (text == nullptr) return std::nullopt;
-    return std::string{text, static_cast<std::size_t>(sqlite3_column_bytes(s, col))};
-}
 
 domain::stored_event to_stored(domain::event&& ev, std::int64_t offset, std::int64_t seq) {
     domain::stored_event out;
@@ -338,12 +333,12 @@ group_commit::run_state group_commit::load_run_(const std::string& run_id) {
     run_state run;
     if (rc != SQLITE_ROW) return run;  // a new run: its first event fills it
     run.in_table = true;
-    run.name = column_opt_text(s, 0);
-    run.agent = column_opt_text(s, 1);
-    run.status = column_opt_text(s, 2).value_or("running");
-    run.parent_run_id = column_opt_text(s, 3);
-    run.tags = column_opt_text(s, 4).value_or("[]");
-    run.metadata = column_opt_text(s, 5).value_or("{}");
+    run.name = column_optional_text(s, 0);
+    run.agent = column_optional_text(s, 1);
+    run.status = column_optional_text(s, 2).value_or("running");
+    run.parent_run_id = column_optional_text(s, 3);
+    run.tags = column_optional_text(s, 4).value_or("[]");
+    run.metadata = column_optional_text(s, 5).value_or("{}");
     run.started_ms = sqlite3_column_int64(s, 6);
     if (sqlite3_column_type(s, 7) != SQLITE_NULL) run.ended_ms = sqlite3_column_int64(s, 7);
     run.last_event_ms = sqlite3_column_int64(s, 8);
