@@ -1,9 +1,24 @@
 // The bridge from the io thread to the writer thread, and error answers.
 #include "server/app.hpp"
 
+#include "server/stream_hub.hpp"
+
 #include <string>
 
 namespace obs::server {
+
+app::app(boost::asio::io_context& io, config cfg, persistence::event_writer& writer, persistence::read_pool& readers,
+         stream_hub& hub, int schema_version)
+    : io_(io), cfg_(std::move(cfg)), auth_(cfg_.keys), writer_(writer), readers_(readers), hub_(hub),
+      schema_version_(schema_version), inbox_(std::make_shared<completion_inbox>(io.get_executor())) {
+    // Committed events reach the hub on the io thread in offset order, and
+    // before the requests that stored them are answered: the inbox runs its
+    // completions in the order the one writer thread pushed them.
+    writer_.set_commit_listener([inbox = inbox_, &hub](persistence::committed_events events) {
+        inbox->push([&hub, events = std::move(events)] { hub.publish(events); });
+    });
+    writer_.set_group_end_listener([inbox = inbox_] { inbox->flush(); });
+}
 
 http_answer error_answer(const api_error& e) {
     http_answer a{http_status(e.code), error_body(e), std::string(json_content_type), {}};

@@ -46,14 +46,11 @@ struct server_counters {
 
 class app {
 public:
-    // REQUIRES: `writer` not started yet: the app hooks the end of each of
-    // its write groups to wake the io thread for the group's completions.
+    // REQUIRES: `writer` not started yet: the app sets its listeners, which
+    // bring each write group's committed events (to `hub`) and answers back
+    // to the io thread through one inbox, flushed once per group.
     app(boost::asio::io_context& io, config cfg, persistence::event_writer& writer, persistence::read_pool& readers,
-        stream_hub& hub, int schema_version)
-        : io_(io), cfg_(std::move(cfg)), auth_(cfg_.keys), writer_(writer), readers_(readers), hub_(hub),
-          schema_version_(schema_version), inbox_(std::make_shared<completion_inbox>(io.get_executor())) {
-        writer_.set_group_end_listener([inbox = inbox_] { inbox->flush(); });
-    }
+        stream_hub& hub, int schema_version);
 
     const config& cfg() const { return cfg_; }
     const authorizer& auth() const { return auth_; }
@@ -63,8 +60,8 @@ public:
     boost::asio::io_context& io() { return io_; }
     server_counters& counters() { return counters_; }
     // Where writer-thread completions wait for the io thread; flushed at
-    // the end of each write group.
-    const std::shared_ptr<completion_inbox>& inbox() { return inbox_; }
+    // the end of each write group. Discard it once the io thread stopped.
+    completion_inbox& inbox() { return *inbox_; }
     int schema_version() const { return schema_version_; }
     // The artifact store and its worker (set by main before serving).
     artifact_service* artifacts = nullptr;

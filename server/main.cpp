@@ -65,14 +65,7 @@ int serve(server::config cfg) {
 
     asio::io_context io(1);
     server::stream_hub hub(io.get_executor(), writer.last_offset(), server::hub_options{cfg.stream_max_subscribers});
-    server::app a(io, cfg, writer, readers, hub, schema_version);
-    // Committed events reach the hub on the io thread, in offset order, and
-    // before the requests that stored them are answered: the inbox runs its
-    // completions in the order the one writer thread pushed them.
-    auto inbox = a.inbox();
-    writer.set_commit_listener([inbox, &hub](persistence::committed_events events) {
-        inbox->push([&hub, events = std::move(events)] { hub.publish(events); });
-    });
+    server::app a(io, cfg, writer, readers, hub, schema_version);  // sets the writer's listeners
     writer.start();
     auto services = server::start_services(a);
     server::http_listener listener(a);
@@ -91,7 +84,7 @@ int serve(server::config cfg) {
 
     readers.stop();
     writer.stop();  // commits what is queued and truncates the WAL
-    inbox->discard();  // completions for requests io.run() no longer serves
+    a.inbox().discard();  // completions for requests io.run() no longer serves
     services.reset();
     server::log_line("info", "stopped", {{"last_offset", writer.last_offset()}});
     return 0;

@@ -143,7 +143,7 @@ struct test_server {
         readers = std::make_unique<persistence::read_pool>(cfg.db_path, 1);
         hub = std::make_unique<stream_hub>(io.get_executor(), writer->last_offset());
         a = std::make_unique<app>(io, cfg, *writer, *readers, *hub, version);
-        writer->start();  // after the app, which hooks the writer's group ends
+        writer->start();  // after the app, which sets the writer's listeners
         artifacts = std::make_unique<artifact_service>(io, cfg.data_dir, max_artifact_bytes);
         a->artifacts = artifacts.get();
         listener = std::make_unique<http_listener>(*a);
