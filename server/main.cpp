@@ -69,8 +69,10 @@ int serve(server::config cfg) {
     writer.start();
     auto services = server::start_services(a);
     server::http_listener listener(a);
-    server::log_startup(a, listener.port());
 
+    // Installed before the "listening" line: whoever waits for that line may
+    // send SIGTERM at once, and without a handler the signal's default action
+    // would end the process without committing or checkpointing.
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
@@ -79,6 +81,7 @@ int serve(server::config cfg) {
         hub.shutdown();
         asio::co_spawn(io, drain_then_stop(a, std::chrono::milliseconds(3000)), asio::detached);
     });
+    server::log_startup(a, listener.port());
     asio::co_spawn(io, listener.run(), asio::detached);
     io.run();
 

@@ -224,6 +224,20 @@ BOOST_AUTO_TEST_CASE(restart_keeps_data_and_seq_continues) {
     BOOST_TEST(http_request(server.port(), "GET", "/observability/runs/r1").json().at("step_count").as_int64() >= 2);
 }
 
+// The "listening" line is the readiness cue scripts and this harness wait
+// for; a SIGTERM sent the moment it appears must already be a clean stop
+// (exit 0 after the "stopped" line), never the default action of the signal.
+BOOST_AUTO_TEST_CASE(sigterm_right_after_listening_is_a_clean_stop) {
+    temp_dir dir;
+    auto db = (dir.path() / "obs.db").string();
+    for (int attempt = 0; attempt < 25; ++attempt) {
+        server_process server{server_options{db, {}, {}, true}};
+        auto code = server.stop();
+        BOOST_TEST_REQUIRE(code == 0, "attempt " << attempt << ": exit " << code << "\n" << server.log());
+        BOOST_TEST(server.log().find("\"msg\":\"stopped\"") != std::string::npos, server.log());
+    }
+}
+
 BOOST_AUTO_TEST_CASE(health_ready_metrics_and_help) {
     temp_dir dir;
     server_process server{server_options{(dir.path() / "obs.db").string(), {}, {}, true}};

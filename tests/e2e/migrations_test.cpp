@@ -31,7 +31,8 @@ BOOST_AUTO_TEST_SUITE(startup_migrations)
 std::string fresh_database(const temp_dir& dir, const std::string& name) {
     auto db = (dir.path() / name).string();
     server_process server{server_options{db, {}, {}, true}};
-    BOOST_TEST(server.stop() == 0);
+    auto code = server.stop();
+    BOOST_TEST(code == 0, "exit " << code << "\n" << server.log());
     return db;
 }
 

@@ -119,7 +119,8 @@ int server_process::wait_exit(std::chrono::milliseconds limit) {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             reaped_ = true;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);  // as a shell reports it
+            return WEXITSTATUS(status);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

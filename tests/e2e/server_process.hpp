@@ -50,10 +50,13 @@ public:
     std::string log() const;
     // Sends SIGKILL and reaps the process.
     void kill_hard();
-    // Sends SIGTERM, waits up to `limit`; returns the exit code, or -1 when it
-    // had to be killed or died by a signal.
+    // Sends SIGTERM, waits up to `limit`; returns what wait_exit does, or -1
+    // when it did not exit in time and had to be killed.
     int stop(std::chrono::milliseconds limit = std::chrono::milliseconds(10000));
-    // Waits for the process to exit by itself (e.g. refused to start).
+    // Waits for the process to exit by itself (e.g. refused to start); returns
+    // its exit code, 128 + the signal's number when a signal ended it (143 for
+    // SIGTERM's default action, 134 for an abort), or -2 when it is still
+    // running after `limit`.
     int wait_exit(std::chrono::milliseconds limit);
     // Peak resident memory in KiB (VmHWM) while running; 0 if unknown.
     long peak_rss_kib() const;
