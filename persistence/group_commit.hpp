@@ -1,9 +1,11 @@
 // The transaction of one write group, apart from the threads and the queue
 // that feed it (event_writer). Given the requests taken from the queue, it
-// runs one BEGIN IMMEDIATE ... COMMIT on the writer connection: each request
-// in its own SAVEPOINT when it may need undoing (so a conflict or a failing
-// hook rolls back that request alone), gap-free offsets, per-run seq, dedupe by id, and the `runs`
-// rows aggregated per group and written once each. Internal to persistence/.
+// runs one BEGIN IMMEDIATE ... COMMIT on the writer connection: a request's
+// events in multi-row INSERTs when all are new, otherwise one by one in the
+// request's own SAVEPOINT when it may need undoing (so a conflict or a
+// failing hook rolls back that request alone); gap-free offsets, per-run
+// seq, dedupe by id, and the `runs` rows aggregated per group and written
+// once each. Internal to persistence/.
 //
 // Thread-safety: none; used only by the writer thread (or its owner before
 // the thread starts and after it is joined).
@@ -84,6 +86,17 @@ private:
     // Undoes the current request; `savepoint` says whether it opened one.
     void roll_back_request_(bool savepoint, std::int64_t offset_mark, std::vector<domain::stored_event>* stored,
                             std::size_t stored_mark);
+    // The in-memory half of an undo: run states, the next offset, the
+    // collected events.
+    void restore_request_memory_(std::int64_t offset_mark, std::vector<domain::stored_event>* stored,
+                                 std::size_t stored_mark);
+    // Stores every event of `req` as new with multi-row INSERTs and fills its
+    // acks. False when an id was taken: then nothing of it is left, in the
+    // database or in memory, and the caller stores it event by event.
+    bool insert_all_at_once_(write_request& req, std::vector<domain::stored_event>* stored);
+    // Binds one event row's 11 parameters from index `first` on.
+    static void bind_event_(sqlite3_stmt* s, int first, const domain::event& ev, std::int64_t offset,
+                            std::int64_t seq);
     bool insert_event_(const domain::event& ev, std::int64_t offset, std::int64_t seq);
     // insert_event_, except that a server-made id found taken is replaced by
     // a fresh one (throws when none is free): false only for a client's id.
@@ -101,7 +114,10 @@ private:
     sqlite3* db_;  // the writer connection (not owned)
     stmt_ptr begin_, commit_, rollback_;
     stmt_ptr savepoint_, release_, rollback_to_;
-    stmt_ptr insert_event_stmt_, find_event_, select_run_, upsert_run_, update_run_counters_, max_offset_;
+    stmt_ptr insert_event_stmt_;           // one row; does nothing on a taken id
+    std::vector<stmt_ptr> insert_rows_;    // [k]: 2^k rows; fails whole on a taken id
+    stmt_ptr delete_from_offset_;          // undoes a request's earlier chunks
+    stmt_ptr find_event_, select_run_, upsert_run_, update_run_counters_, max_offset_;
 
     std::int64_t next_offset_ = 1;       // the offset the next inserted event gets
     std::int64_t committed_offset_ = 0;  // the last offset known committed

@@ -11,6 +11,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -303,6 +304,120 @@ BOOST_AUTO_TEST_CASE(a_client_id_conflict_among_server_named_events_stores_nothi
             BOOST_TEST(count_events(db.get()) == 2);
             BOOST_TEST(query_int(db.get(), "SELECT step_count FROM runs WHERE id = 'm'") == 2);
             BOOST_TEST(query_int(db.get(), "SELECT last_seq FROM runs WHERE id = 'm'") == 2);
+        }
+    }
+}
+
+// Requests of several events are stored with multi-row INSERTs of up to 64
+// rows each; a taken id makes such a request start over event by event,
+// whether it stands first, at the edge of a chunk or in a later chunk. The
+// outcome must be the event-by-event one wherever it stands: a duplicate
+// answered with its stored numbers, a conflict storing nothing of its batch,
+// a taken server-made id replaced; and the requests before and after it in
+// the same group keep gap-free offsets and seqs.
+BOOST_AUTO_TEST_CASE(a_taken_id_anywhere_in_long_batches) {
+    enum class taken_kind { duplicate, conflict, server_made };
+    const std::size_t batch_size = 150;  // chunks of 64, 64, 16, 4 and 2 rows
+    const std::size_t positions[] = {0, 1, 63, 64, 127, 128, 143, 149};
+    const std::pair<taken_kind, const char*> kinds[] = {{taken_kind::duplicate, "duplicate"},
+                                                        {taken_kind::conflict, "conflict"},
+                                                        {taken_kind::server_made, "taken server-made id"}};
+    for (const auto& [kind, kind_name] : kinds) {
+        for (const std::size_t at : positions) {
+            BOOST_TEST_CONTEXT(kind_name << " at event " << at) {
+                temp_db tmp;
+                listener_log log;
+                event_writer w(tmp.writer_opts());
+                w.set_commit_listener(log.listener());
+                w.start();
+                const event taken = thought("a", base_ts, "taken-id");
+                auto f0 = submit(w, {taken});
+                BOOST_REQUIRE(wait(f0).result == status::committed);
+
+                // Runs a and b alternate, so each chunk moves both.
+                auto long_batch = [&] {
+                    std::vector<event> batch;
+                    for (std::size_t i = 0; i < batch_size; ++i) batch.push_back(server_named(i % 2 ? "b" : "a"));
+                    return batch;
+                };
+                std::vector<std::vector<event>> batches{long_batch(), long_batch(), long_batch()};
+                std::vector<event>& middle = batches[1];
+                const std::string run_at = middle[at].run_id;
+                if (kind == taken_kind::duplicate) middle[at] = taken;
+                if (kind == taken_kind::conflict) middle[at] = other_body_of(taken);
+                if (kind == taken_kind::server_made) middle[at] = server_named(run_at, "taken-id");
+
+                gate g;
+                auto fg = submit(w, {thought("gate")}, g.hook());
+                g.wait_entered();  // the three below form the next group
+                std::vector<std::future<write_outcome>> futures;
+                for (const auto& batch : batches) futures.push_back(submit(w, batch));
+                g.open();
+                BOOST_REQUIRE(wait(fg).result == status::committed);
+                std::vector<write_outcome> o;
+                for (auto& f : futures) o.push_back(wait(f));
+
+                BOOST_TEST(static_cast<int>(o[0].result) == static_cast<int>(status::committed));
+                BOOST_TEST(static_cast<int>(o[2].result) == static_cast<int>(status::committed));
+                if (kind == taken_kind::conflict) {
+                    BOOST_TEST(static_cast<int>(o[1].result) == static_cast<int>(status::conflict));
+                    BOOST_TEST(o[1].conflict_index == at);
+                    BOOST_TEST(o[1].acks.empty());
+                } else {
+                    BOOST_REQUIRE(o[1].result == status::committed);
+                    BOOST_REQUIRE(o[1].acks.size() == batch_size);
+                    const event_ack& ack = o[1].acks[at];
+                    if (kind == taken_kind::duplicate) {
+                        BOOST_TEST(ack.duplicate);
+                        BOOST_TEST(ack.offset == 1);
+                        BOOST_TEST(ack.seq == 1);
+                    } else {
+                        BOOST_TEST(!ack.duplicate);
+                        BOOST_TEST(ack.id != "taken-id");
+                    }
+                }
+
+                // Every new event, in request order, continues the offsets
+                // (the first event is 1, the gate's 2) and its run's seq, and
+                // is stored under its numbers and id.
+                db_ptr db = tmp.open(true);
+                std::int64_t next_offset = 3;
+                std::map<std::string, std::int64_t> next_seq{{"a", 2}, {"b", 1}};
+                std::size_t fresh = 0;
+                for (std::size_t r = 0; r < o.size(); ++r) {
+                    for (std::size_t i = 0; i < o[r].acks.size(); ++i) {
+                        const event_ack& ack = o[r].acks[i];
+                        if (ack.duplicate) continue;
+                        const std::string& run_id = batches[r][i].run_id;
+                        BOOST_TEST_CONTEXT("request " << r << " event " << i) {
+                            BOOST_TEST(ack.offset == next_offset);
+                            BOOST_TEST(ack.seq == next_seq[run_id]);
+                            const std::string where = " FROM events WHERE \"offset\" = " + std::to_string(ack.offset);
+                            BOOST_TEST(query_text(db.get(), "SELECT id" + where) == ack.id);
+                            BOOST_TEST(query_text(db.get(), "SELECT run_id" + where) == run_id);
+                            BOOST_TEST(query_int(db.get(), "SELECT seq" + where) == ack.seq);
+                        }
+                        ++next_offset;
+                        ++next_seq[run_id];
+                        ++fresh;
+                    }
+                }
+                BOOST_TEST(fresh == (kind == taken_kind::server_made ? 3 * batch_size : 3 * batch_size - 1) -
+                                        (kind == taken_kind::conflict ? batch_size - 1 : 0));
+                BOOST_TEST(w.last_offset() == next_offset - 1);
+                BOOST_TEST(count_events(db.get()) == next_offset - 1);
+                for (const char* run : {"a", "b"}) {
+                    BOOST_TEST_CONTEXT("run " << run) {
+                        const std::string where = std::string(" FROM runs WHERE id = '") + run + "'";
+                        BOOST_TEST(query_int(db.get(), "SELECT last_seq" + where) == next_seq[run] - 1);
+                        BOOST_TEST(query_int(db.get(), "SELECT step_count" + where) == next_seq[run] - 1);
+                    }
+                }
+                std::lock_guard lk(log.mu);
+                BOOST_REQUIRE(log.events.size() == static_cast<std::size_t>(next_offset - 1));
+                for (std::size_t i = 0; i < log.events.size(); ++i)
+                    BOOST_TEST(log.events[i].offset == static_cast<std::int64_t>(i + 1));
+            }
         }
     }
 }
