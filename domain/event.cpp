@@ -30,8 +30,13 @@ void append_integer(std::string& out, std::int64_t value) {
 // Escapes only what RFC 8259 requires, so text stays as compact as the
 // client sent it; copies unescaped runs in one append each.
 void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char hex_digits[] = "0123456789abcdef";
     out.push_back('"');
+    append_json_escaped(out, s);
+    out.push_back('"');
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
+    static constexpr char hex_digits[] = "0123456789abcdef";
     std::size_t run_start = 0;  // start of the bytes not yet copied
     for (std::size_t i = 0; i < s.size(); ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
@@ -53,7 +58,6 @@ void append_json_string(std::string& out, std::string_view s) {
         }
     }
     out.append(s.data() + run_start, s.size() - run_start);
-    out.push_back('"');
 }
 
 void append_json_string_or_null(std::string& out, const std::optional<std::string>& s) {

@@ -90,6 +90,11 @@ std::string encode_stored_event(const stored_event& ev);
 // UTF-8 (the encoder does not check it).
 void append_json_string(std::string& out, std::string_view s);
 
+// append_json_string without the quotes: `s` may be a piece of a string
+// (each byte is escaped on its own, so pieces escape as the whole would).
+// The escapes are Boost.JSON's serializer's, byte for byte.
+void append_json_escaped(std::string& out, std::string_view s);
+
 // Appends `s` as append_json_string does, or `null` when it is absent: the
 // encoding of every optional text field of the API's objects.
 void append_json_string_or_null(std::string& out, const std::optional<std::string>& s);

@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <span>
@@ -29,27 +28,6 @@ namespace json = boost::json;
 
 namespace detail {
 namespace {
-
-enum class field_kind {
-    text,        // string <= max_text_length
-    id,          // identifier
-    count,       // integer >= 0 that fits int64
-    cost,        // finite number >= 0
-    boolean,
-    tags,        // array of <= max_tags texts
-    metadata,    // object of <= max_metadata_keys text values
-    prompt,      // text or array
-    any,         // any JSON value
-    object,      // any JSON object
-    run_status,  // succeeded | failed | cancelled
-    log_level,   // debug | info | warning | error
-};
-
-struct field_rule {
-    std::string_view name;
-    field_kind kind;
-    bool required;
-};
 
 constexpr field_rule run_started_fields[] = {
     {"name", field_kind::text, true},          {"agent", field_kind::text, true},
@@ -95,21 +73,6 @@ constexpr field_rule artifact_fields[] = {
     {"step_id", field_kind::id, false},
 };
 
-std::span<const field_rule> rules_of(event_type type) {
-    switch (type) {
-    case event_type::run_started: return run_started_fields;
-    case event_type::run_finished: return run_finished_fields;
-    case event_type::thought: return thought_fields;
-    case event_type::tool_call: return tool_call_fields;
-    case event_type::tool_result: return tool_result_fields;
-    case event_type::llm_call: return llm_call_fields;
-    case event_type::error: return error_fields;
-    case event_type::log: return log_fields;
-    case event_type::artifact: return artifact_fields;
-    }
-    return {};
-}
-
 const std::string text_rule_message = "must be at most " + std::to_string(max_text_length) + " bytes";
 
 // True when `v` nests more than `limit` levels of arrays and objects. Stops
@@ -135,7 +98,7 @@ void check_text(const json::value& v, const std::string& path, const reporter& r
         r.fail(path, text_rule_message);
 }
 
-void check_one_of(const json::value& v, std::initializer_list<std::string_view> allowed, std::string_view message,
+void check_one_of(const json::value& v, std::span<const std::string_view> allowed, std::string_view message,
                   const std::string& path, const reporter& r) {
     const auto* s = v.if_string();
     if (!s)
@@ -215,10 +178,10 @@ void check_field(field_kind kind, const json::value& v, const std::string& path,
     case field_kind::tags: check_tags(v, path, r); return;
     case field_kind::metadata: check_metadata(v, path, r); return;
     case field_kind::run_status:
-        check_one_of(v, {"succeeded", "failed", "cancelled"}, "must be one of succeeded, failed, cancelled", path, r);
+        check_one_of(v, run_statuses, "must be one of succeeded, failed, cancelled", path, r);
         return;
     case field_kind::log_level:
-        check_one_of(v, {"debug", "info", "warning", "error"}, "must be one of debug, info, warning, error", path, r);
+        check_one_of(v, log_levels, "must be one of debug, info, warning, error", path, r);
         return;
     case field_kind::prompt:
         if (v.is_string()) {
@@ -244,6 +207,21 @@ void check_field(field_kind kind, const json::value& v, const std::string& path,
 }
 
 }  // namespace
+
+std::span<const field_rule> rules_of(event_type type) {
+    switch (type) {
+    case event_type::run_started: return run_started_fields;
+    case event_type::run_finished: return run_finished_fields;
+    case event_type::thought: return thought_fields;
+    case event_type::tool_call: return tool_call_fields;
+    case event_type::tool_result: return tool_result_fields;
+    case event_type::llm_call: return llm_call_fields;
+    case event_type::error: return error_fields;
+    case event_type::log: return log_fields;
+    case event_type::artifact: return artifact_fields;
+    }
+    return {};
+}
 
 void check_id(const json::value& v, const std::string& path, const reporter& r) {
     const auto* s = v.if_string();

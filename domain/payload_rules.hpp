@@ -1,8 +1,9 @@
 // The per-type payload rules of design/API.md ("Event types") and the field
 // checks they share with the envelope. Internal to domain: validation.cpp
 // decodes the envelope with these and calls validate_payload (declared in
-// validation.hpp, implemented in payload_rules.cpp) for the payload. Only
-// what the envelope decoder needs is declared here.
+// validation.hpp, implemented in payload_rules.cpp) for the payload;
+// plain_batch.cpp checks the same table while it streams. Only what those
+// decoders need is declared here.
 #pragma once
 
 #include "domain/event.hpp"
@@ -12,6 +13,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,36 @@ struct reporter {
         out.push_back({index, std::move(path), std::move(message)});
     }
 };
+
+// What a payload field must hold.
+enum class field_kind {
+    text,        // string <= max_text_length
+    id,          // identifier
+    count,       // integer >= 0 that fits int64
+    cost,        // finite number >= 0
+    boolean,
+    tags,        // array of <= max_tags texts
+    metadata,    // object of <= max_metadata_keys text values
+    prompt,      // text or array
+    any,         // any JSON value
+    object,      // any JSON object
+    run_status,  // one of run_statuses
+    log_level,   // one of log_levels
+};
+
+struct field_rule {
+    std::string_view name;
+    field_kind kind;
+    bool required;
+};
+
+inline constexpr std::string_view run_statuses[] = {"succeeded", "failed", "cancelled"};
+inline constexpr std::string_view log_levels[] = {"debug", "info", "warning", "error"};
+
+// The payload fields of `type` (API.md "Event types"), at most 8. A free-form
+// value (object, any, a prompt array) may nest at most max_json_depth levels,
+// the value itself counting as the first when it is a container.
+std::span<const field_rule> rules_of(event_type type);
 
 // The message of a broken id rule, for a field or a route's run id.
 inline constexpr std::string_view id_rule_message = "must be 1 to 128 characters of [A-Za-z0-9._:-]";

@@ -2,6 +2,7 @@
 // /runs/{id}/finish. Bodies are decoded and validated in full on the io
 // thread (domain/), then handed to the writer; the client is answered only
 // after the batch's transaction committed.
+#include "domain/plain_batch.hpp"
 #include "domain/sha256.hpp"
 #include "domain/time.hpp"
 #include "domain/uuid.hpp"
@@ -153,10 +154,15 @@ boost::asio::awaitable<http_answer> write_run_event(app& a, domain::event_type t
     co_return json_answer(outcome.acks.front().duplicate ? 200 : fresh_status, boost::json::serialize(*run));
 }
 
-// Parses and decodes a POST /observability/events body. The parsed JSON lives
-// only for this call (the events keep copies of what they need), in an arena
-// freed at once: node by node, freeing it cost as much as parsing it.
+// Parses and decodes a POST /observability/events body: the streaming fast
+// path first (domain/plain_batch.hpp), and when it declines the full decoder,
+// which reports every violation. The full decoder's JSON lives only for this
+// call (the events keep copies of what they need), in an arena freed at
+// once: node by node, freeing it cost as much as parsing it.
 domain::batch_result decode_events_body(const http_request_view& req, body_format format, std::int64_t now) {
+    if (format == body_format::json) {
+        if (auto events = domain::decode_plain_batch(req.body, now)) return {std::move(*events), {}};
+    }
     boost::json::monotonic_resource arena(std::max<std::size_t>(4096, req.body.size() * 2));
     const boost::json::storage_ptr storage(&arena);
     if (format == body_format::json) return domain::decode_event_batch(parse_body(req, storage), now);

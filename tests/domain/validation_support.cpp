@@ -53,7 +53,44 @@ json::value parse_or_fail(std::string_view text) {
 }
 
 domain::batch_result decode_text(std::string_view body) {
-    return domain::decode_event_batch(parse_or_fail(body), now);
+    auto result = domain::decode_event_batch(parse_or_fail(body), now);
+    expect_fast_path_agrees(body, result);
+    return result;
+}
+
+void expect_same_event(const domain::event& fast, const domain::event& full) {
+    BOOST_TEST(fast.run_id == full.run_id);
+    BOOST_TEST(static_cast<int>(fast.type) == static_cast<int>(full.type));
+    BOOST_TEST(fast.ts_ms == full.ts_ms);
+    BOOST_TEST(fast.received_ms == full.received_ms);
+    BOOST_TEST((fast.node == full.node));
+    BOOST_TEST((fast.parent_id == full.parent_id));
+    BOOST_TEST(fast.payload_json == full.payload_json);
+    BOOST_TEST((fast.facts.name == full.facts.name));
+    BOOST_TEST((fast.facts.agent == full.facts.agent));
+    BOOST_TEST((fast.facts.parent_run_id == full.facts.parent_run_id));
+    BOOST_TEST((fast.facts.tags_json == full.facts.tags_json));
+    BOOST_TEST((fast.facts.metadata_json == full.facts.metadata_json));
+    BOOST_TEST((fast.facts.final_status == full.facts.final_status));
+    BOOST_TEST(fast.facts.input_tokens == full.facts.input_tokens);
+    BOOST_TEST(fast.facts.output_tokens == full.facts.output_tokens);
+    BOOST_TEST(fast.facts.cost_usd == full.facts.cost_usd);
+    // Server-made on both sides: fresh ids, no fingerprint.
+    BOOST_TEST(!fast.id_given);
+    BOOST_TEST(!full.id_given);
+    BOOST_TEST(fast.id.size() == 36u);
+    BOOST_TEST(fast.fingerprint.empty());
+}
+
+bool expect_fast_path_agrees(std::string_view body, const domain::batch_result& full) {
+    const auto fast = domain::decode_plain_batch(body, now);
+    if (!fast) return false;
+    BOOST_TEST_REQUIRE(full.ok(), "the fast path accepted a body the full decoder refuses: " << describe(full.violations));
+    BOOST_TEST_REQUIRE(fast->size() == full.events.size());
+    for (std::size_t i = 0; i < fast->size(); ++i) {
+        BOOST_TEST_CONTEXT("event " << i) { expect_same_event((*fast)[i], full.events[i]); }
+    }
+    return true;
 }
 
 std::string describe(const std::vector<domain::violation>& v) {

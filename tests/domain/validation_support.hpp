@@ -5,6 +5,7 @@
 // test on the spot when the input was meant to be good.
 #pragma once
 
+#include "domain/plain_batch.hpp"
 #include "domain/validation.hpp"
 
 #include <boost/json/value.hpp>
@@ -43,8 +44,16 @@ std::string string_map(std::size_t n);
 
 // The parsed value of `text`; fails the test when it is not valid JSON.
 boost::json::value parse_or_fail(std::string_view text);
-// decode_event_batch of the text `body`, received at `now`.
+// decode_event_batch of the text `body`, received at `now`; checks on the way
+// that the fast path (plain_batch.hpp) agrees, as expect_fast_path_agrees.
 batch_result decode_text(std::string_view body);
+
+// The fast path's verdict on `body` against the full decoder's (`full`):
+// when the fast path accepts, the full decoder must have accepted too, with
+// equal events (expect_same_event). Returns whether the fast path accepted.
+bool expect_fast_path_agrees(std::string_view body, const batch_result& full);
+// Every field of two decodings of one event equal, the server-made id aside.
+void expect_same_event(const event& fast, const event& full);
 // Decodes a body expected to hold exactly one good event; fails the test
 // otherwise.
 event decode_one(const std::string& body);
