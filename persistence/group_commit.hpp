@@ -115,7 +115,7 @@ private:
     stmt_ptr begin_, commit_, rollback_;
     stmt_ptr savepoint_, release_, rollback_to_;
     stmt_ptr insert_event_stmt_;           // one row; does nothing on a taken id
-    std::vector<stmt_ptr> insert_rows_;    // [k]: 2^k rows; fails whole on a taken id
+    std::vector<stmt_ptr> insert_rows_;    // [k]: 2^k rows; skips a row whose id is taken
     stmt_ptr delete_from_offset_;          // undoes a request's earlier chunks
     stmt_ptr find_event_, select_run_, upsert_run_, update_run_counters_, max_offset_;
 
