@@ -58,6 +58,21 @@ event server_named(const std::string& run_id, std::string id = {}) {
     return ev;
 }
 
+// A started writer, its commits logged, whose database holds one event:
+// `taken`, a thought of run x with the client id "taken".
+struct writer_with_a_taken_id {
+    temp_db tmp;
+    listener_log log;
+    event_writer w{tmp.writer_opts()};
+    const event taken = thought("x", base_ts, "taken");
+    writer_with_a_taken_id() {
+        w.set_commit_listener(log.listener());
+        w.start();
+        auto f = submit(w, {taken});
+        BOOST_REQUIRE(wait(f).result == status::committed);
+    }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(offsets_are_global_and_seq_per_run) {
@@ -163,15 +178,7 @@ BOOST_AUTO_TEST_CASE(duplicates_and_conflicts) {
                query_int(db.get(), "SELECT last_seq FROM runs WHERE id = 'r'"));
 }
 
-BOOST_AUTO_TEST_CASE(conflict_rolls_back_only_its_batch_within_a_group) {
-    temp_db tmp;
-    listener_log log;
-    event_writer w(tmp.writer_opts());
-    w.set_commit_listener(log.listener());
-    w.start();
-    const event taken = thought("x", base_ts, "taken");
-    auto f0 = submit(w, {taken});
-    BOOST_REQUIRE(wait(f0).result == status::committed);
+BOOST_FIXTURE_TEST_CASE(conflict_rolls_back_only_its_batch_within_a_group, writer_with_a_taken_id) {
     const std::uint64_t groups_before = w.groups_committed();
     const event clash = other_body_of(taken);
 
@@ -325,19 +332,14 @@ BOOST_AUTO_TEST_CASE(a_taken_id_anywhere_in_long_batches) {
     for (const auto& [kind, kind_name] : kinds) {
         for (const std::size_t at : positions) {
             BOOST_TEST_CONTEXT(kind_name << " at event " << at) {
-                temp_db tmp;
-                listener_log log;
-                event_writer w(tmp.writer_opts());
-                w.set_commit_listener(log.listener());
-                w.start();
-                const event taken = thought("a", base_ts, "taken-id");
-                auto f0 = submit(w, {taken});
-                BOOST_REQUIRE(wait(f0).result == status::committed);
+                writer_with_a_taken_id fx;
+                event_writer& w = fx.w;
+                const event& taken = fx.taken;
 
-                // Runs a and b alternate, so each chunk moves both.
+                // Runs x and y alternate, so each chunk moves both.
                 auto long_batch = [&] {
                     std::vector<event> batch;
-                    for (std::size_t i = 0; i < batch_size; ++i) batch.push_back(server_named(i % 2 ? "b" : "a"));
+                    for (std::size_t i = 0; i < batch_size; ++i) batch.push_back(server_named(i % 2 ? "y" : "x"));
                     return batch;
                 };
                 std::vector<std::vector<event>> batches{long_batch(), long_batch(), long_batch()};
@@ -345,7 +347,7 @@ BOOST_AUTO_TEST_CASE(a_taken_id_anywhere_in_long_batches) {
                 const std::string run_at = middle[at].run_id;
                 if (kind == taken_kind::duplicate) middle[at] = taken;
                 if (kind == taken_kind::conflict) middle[at] = other_body_of(taken);
-                if (kind == taken_kind::server_made) middle[at] = server_named(run_at, "taken-id");
+                if (kind == taken_kind::server_made) middle[at] = server_named(run_at, "taken");
 
                 gate g;
                 auto fg = submit(w, {thought("gate")}, g.hook());
@@ -373,16 +375,16 @@ BOOST_AUTO_TEST_CASE(a_taken_id_anywhere_in_long_batches) {
                         BOOST_TEST(ack.seq == 1);
                     } else {
                         BOOST_TEST(!ack.duplicate);
-                        BOOST_TEST(ack.id != "taken-id");
+                        BOOST_TEST(ack.id != "taken");
                     }
                 }
 
                 // Every new event, in request order, continues the offsets
                 // (the first event is 1, the gate's 2) and its run's seq, and
                 // is stored under its numbers and id.
-                db_ptr db = tmp.open(true);
+                db_ptr db = fx.tmp.open(true);
                 std::int64_t next_offset = 3;
-                std::map<std::string, std::int64_t> next_seq{{"a", 2}, {"b", 1}};
+                std::map<std::string, std::int64_t> next_seq{{"x", 2}, {"y", 1}};
                 std::size_t fresh = 0;
                 for (std::size_t r = 0; r < o.size(); ++r) {
                     for (std::size_t i = 0; i < o[r].acks.size(); ++i) {
@@ -406,17 +408,17 @@ BOOST_AUTO_TEST_CASE(a_taken_id_anywhere_in_long_batches) {
                                         (kind == taken_kind::conflict ? batch_size - 1 : 0));
                 BOOST_TEST(w.last_offset() == next_offset - 1);
                 BOOST_TEST(count_events(db.get()) == next_offset - 1);
-                for (const char* run : {"a", "b"}) {
+                for (const char* run : {"x", "y"}) {
                     BOOST_TEST_CONTEXT("run " << run) {
                         const std::string where = std::string(" FROM runs WHERE id = '") + run + "'";
                         BOOST_TEST(query_int(db.get(), "SELECT last_seq" + where) == next_seq[run] - 1);
                         BOOST_TEST(query_int(db.get(), "SELECT step_count" + where) == next_seq[run] - 1);
                     }
                 }
-                std::lock_guard lk(log.mu);
-                BOOST_REQUIRE(log.events.size() == static_cast<std::size_t>(next_offset - 1));
-                for (std::size_t i = 0; i < log.events.size(); ++i)
-                    BOOST_TEST(log.events[i].offset == static_cast<std::int64_t>(i + 1));
+                std::lock_guard lk(fx.log.mu);
+                BOOST_REQUIRE(fx.log.events.size() == static_cast<std::size_t>(next_offset - 1));
+                for (std::size_t i = 0; i < fx.log.events.size(); ++i)
+                    BOOST_TEST(fx.log.events[i].offset == static_cast<std::int64_t>(i + 1));
             }
         }
     }
