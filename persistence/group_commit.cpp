@@ -39,10 +39,8 @@ constexpr const char* sql_rollback = "ROLLBACK";
 constexpr const char* sql_savepoint = "SAVEPOINT request";
 constexpr const char* sql_release = "RELEASE request";
 constexpr const char* sql_rollback_to = "ROLLBACK TO request";
-constexpr std::string_view sql_insert_events = "INSERT";
-constexpr std::string_view sql_or_ignore = " OR IGNORE";
 constexpr std::string_view sql_into_events =
-    " INTO events(\"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, payload, "
+    "INTO events(\"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, payload, "
     "fingerprint) VALUES ";
 constexpr int event_columns = 11;  // the parameters of one row, in the order above
 constexpr std::string_view sql_event_row = "(?,?,?,?,?,?,?,?,?,?,?)";
@@ -77,12 +75,12 @@ constexpr std::size_t max_rows_per_insert = 64;
 // The one-row INSERT of the event-by-event path: a taken id makes it do
 // nothing (and only a taken id: any other constraint still fails it).
 std::string insert_event_sql() {
-    return std::string(sql_insert_events).append(sql_into_events).append(sql_event_row).append(sql_on_taken_id);
+    return std::string("INSERT ").append(sql_into_events).append(sql_event_row).append(sql_on_taken_id);
 }
 
 // INSERT OR IGNORE INTO events(...) VALUES (row),(row),... with `rows` rows.
 std::string insert_rows_sql(std::size_t rows) {
-    std::string sql = std::string(sql_insert_events).append(sql_or_ignore).append(sql_into_events);
+    std::string sql = std::string("INSERT OR IGNORE ").append(sql_into_events);
     for (std::size_t i = 0; i < rows; ++i) {
         if (i > 0) sql += ',';
         sql += sql_event_row;
@@ -228,7 +226,7 @@ void group_commit::run_request_(write_request& req, std::vector<domain::stored_e
     write_outcome& out = req.outcome;
     out = write_outcome{};
     // The common request (every id new) is stored at once and needs no
-    // savepoint: its multi-row INSERTs undo themselves when an id is taken.
+    // savepoint: insert_all_at_once_ undoes its own rows when an id is taken.
     if (!req.hook && req.batch.size() > 1 && insert_all_at_once_(req, stored)) {
         out.result = write_outcome::status::committed;
         return;
@@ -236,12 +234,11 @@ void group_commit::run_request_(write_request& req, std::vector<domain::stored_e
     // One event at a time from here. A savepoint is only needed when
     // something this request already wrote may have to be undone: by the
     // hook's failure, or by a conflict of a later event. Only a client's id
-    // can conflict (a server-made one that is taken is replaced below), so
-    // a batch whose events after the first
-    // carry no client id (the common agent that lets the server name its
-    // events) commits whole without one: its sub-journal copies of every
-    // page it touched were about a tenth of the writer's time in
-    // obs_insert_ceiling's writer mode.
+    // can conflict (a server-made one that is taken is replaced below), so a
+    // batch whose events after the first carry no client id (the common
+    // agent that lets the server name its events) commits whole without one:
+    // its sub-journal copies of every page it touched were about a tenth of
+    // the writer's time in obs_insert_ceiling's writer mode.
     const bool savepoint = req.hook || later_event_has_client_id(req.batch);
     if (savepoint) step_done_(savepoint_.get(), sql_savepoint);
 
