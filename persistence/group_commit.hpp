@@ -1,9 +1,10 @@
 // The transaction of one write group, apart from the threads and the queue
 // that feed it (event_writer). Given the requests taken from the queue, it
-// runs one BEGIN IMMEDIATE ... COMMIT on the writer connection: a request's
-// events in multi-row INSERTs when all are new, otherwise one by one in the
-// request's own SAVEPOINT when it may need undoing (so a conflict or a
-// failing hook rolls back that request alone); gap-free offsets, per-run
+// runs one BEGIN IMMEDIATE ... COMMIT on the writer connection: the events of
+// consecutive requests in multi-row INSERTs when all are new, otherwise
+// request by request, one event at a time, in the request's own SAVEPOINT
+// when it may need undoing (so a conflict or a failing hook rolls back that
+// request alone); gap-free offsets, per-run
 // seq, dedupe by id, and the `runs` rows aggregated per group and written
 // once each. Internal to persistence/.
 //
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -90,10 +92,11 @@ private:
     // collected events.
     void restore_request_memory_(std::int64_t offset_mark, std::vector<domain::stored_event>* stored,
                                  std::size_t stored_mark);
-    // Stores every event of `req` as new with multi-row INSERTs and fills its
-    // acks. False when an id was taken: then nothing of it is left, in the
-    // database or in memory, and the caller stores it event by event.
-    bool insert_all_at_once_(write_request& req, std::vector<domain::stored_event>* stored);
+    // Stores every event of `requests` (none with a hook) as new with
+    // multi-row INSERTs and commits each with its acks. False when an id
+    // was taken: then nothing of them is left, in the database or in memory,
+    // and the caller stores them one by one.
+    bool insert_all_at_once_(std::span<write_request> requests, std::vector<domain::stored_event>* stored);
     // Binds one event row's 11 parameters from index `first` on.
     static void bind_event_(sqlite3_stmt* s, int first, const domain::event& ev, std::int64_t offset,
                             std::int64_t seq);
@@ -126,6 +129,13 @@ private:
     run_map runs_;                                       // runs touched by this group
     run_map::value_type* last_run_ = nullptr;            // the last touched entry (batches stick to a run)
     std::uint64_t request_serial_ = 0;                   // numbers requests for saved_by
+    // The rows insert_all_at_once_ binds, in offset order (kept for its capacity).
+    struct pending_row {
+        const domain::event* ev;
+        std::int64_t offset;
+        std::int64_t seq;
+    };
+    std::vector<pending_row> rows_;
     std::vector<std::pair<std::string, std::optional<run_state>>> undo_;  // the request's prior run states
 };
 

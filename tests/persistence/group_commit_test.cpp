@@ -424,6 +424,76 @@ BOOST_AUTO_TEST_CASE(a_taken_id_anywhere_in_long_batches) {
     }
 }
 
+// The requests of a group go into the database together when none has a
+// hook; a taken id among them (a duplicate, a conflict, a taken server-made
+// id) sends them through one at a time, and a request with a hook goes
+// alone. Every request must end as it would alone: here 40 lone-event
+// requests, split by two hooks into a first run with a duplicate, a clean
+// one, and one with a conflict and a taken server-made id.
+BOOST_FIXTURE_TEST_CASE(many_requests_of_a_group_with_taken_ids_and_a_hook, writer_with_a_taken_id) {
+    {
+        db_ptr db = tmp.open();
+        exec(db.get(), "CREATE TABLE side (note TEXT)");
+    }
+    const std::size_t duplicate_at = 5, conflict_at = 25, server_made_at = 35, requests = 40;
+    auto hooked = [](std::size_t i) { return i == 10 || i == 20; };
+    auto note = [](sqlite3* db) { exec(db, "INSERT INTO side VALUES ('hooked')"); };
+    gate g;
+    auto fg = submit(w, {thought("gate")}, g.hook());
+    g.wait_entered();  // the 40 below form the next group
+    std::vector<std::future<write_outcome>> futures;
+    for (std::size_t i = 0; i < requests; ++i) {
+        const std::string run = i % 3 ? "y" : "x";
+        if (i == duplicate_at) {
+            futures.push_back(submit(w, {taken}));
+        } else if (i == conflict_at) {
+            futures.push_back(submit(w, {other_body_of(taken)}));
+        } else if (i == server_made_at) {
+            futures.push_back(submit(w, {server_named(run, "taken")}));
+        } else if (hooked(i)) {
+            futures.push_back(submit(w, {server_named(run)}, note));
+        } else {
+            futures.push_back(submit(w, {server_named(run)}));
+        }
+    }
+    g.open();
+    BOOST_REQUIRE(wait(fg).result == status::committed);
+    std::int64_t next_offset = 3;  // `taken` is 1, the gate's event 2
+    std::map<std::string, std::int64_t> next_seq{{"x", 2}, {"y", 1}};
+    for (std::size_t i = 0; i < requests; ++i) {
+        BOOST_TEST_CONTEXT("request " << i) {
+            const write_outcome o = wait(futures[i]);
+            if (i == conflict_at) {
+                BOOST_TEST(static_cast<int>(o.result) == static_cast<int>(status::conflict));
+                BOOST_TEST(o.acks.empty());
+                continue;
+            }
+            BOOST_REQUIRE(o.result == status::committed);
+            BOOST_REQUIRE(o.acks.size() == 1u);
+            if (i == duplicate_at) {
+                BOOST_TEST(o.acks[0].duplicate);
+                BOOST_TEST(o.acks[0].offset == 1);
+                continue;
+            }
+            const std::string run = i % 3 ? "y" : "x";
+            BOOST_TEST(!o.acks[0].duplicate);
+            BOOST_TEST(o.acks[0].offset == next_offset++);
+            BOOST_TEST(o.acks[0].seq == next_seq[run]++);
+            if (i == server_made_at) BOOST_TEST(o.acks[0].id != "taken");
+        }
+    }
+    BOOST_TEST(w.last_offset() == next_offset - 1);
+    db_ptr db = tmp.open(true);
+    BOOST_TEST(count_events(db.get()) == next_offset - 1);
+    BOOST_TEST(query_int(db.get(), "SELECT count(*) FROM side") == 2);
+    BOOST_TEST(query_int(db.get(), "SELECT last_seq FROM runs WHERE id = 'x'") == next_seq["x"] - 1);
+    BOOST_TEST(query_int(db.get(), "SELECT step_count FROM runs WHERE id = 'y'") == next_seq["y"] - 1);
+    std::lock_guard lk(log.mu);
+    BOOST_REQUIRE(log.events.size() == static_cast<std::size_t>(next_offset - 1));
+    for (std::size_t i = 0; i < log.events.size(); ++i)
+        BOOST_TEST(log.events[i].offset == static_cast<std::int64_t>(i + 1));
+}
+
 BOOST_AUTO_TEST_CASE(runs_view_after_each_event_type) {
     temp_db tmp;
     event_writer w(tmp.writer_opts());
