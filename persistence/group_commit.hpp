@@ -4,9 +4,9 @@
 // consecutive requests in multi-row INSERTs when all are new, otherwise
 // request by request, one event at a time, in the request's own SAVEPOINT
 // when it may need undoing (so a conflict or a failing hook rolls back that
-// request alone); gap-free offsets, per-run
-// seq, dedupe by id, and the `runs` rows aggregated per group and written
-// once each. Internal to persistence/.
+// request alone); gap-free offsets, per-run seq, dedupe by id, and the
+// `runs` rows aggregated per group and written once each. Internal to
+// persistence/.
 //
 // Thread-safety: none; used only by the writer thread (or its owner before
 // the thread starts and after it is joined).
@@ -119,7 +119,7 @@ private:
     stmt_ptr savepoint_, release_, rollback_to_;
     stmt_ptr insert_event_stmt_;           // one row; does nothing on a taken id
     std::vector<stmt_ptr> insert_rows_;    // [k]: 2^k rows; skips a row whose id is taken
-    stmt_ptr delete_from_offset_;          // undoes a request's earlier chunks
+    stmt_ptr delete_from_offset_;          // undoes a failed insert_all_at_once_
     stmt_ptr find_event_, select_run_, upsert_run_, update_run_counters_, max_offset_;
 
     std::int64_t next_offset_ = 1;       // the offset the next inserted event gets
