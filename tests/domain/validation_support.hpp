@@ -1,8 +1,10 @@
 // Helpers shared by the tests of domain/validation.cpp (validation_test,
-// validation_parse_test, validation_bad_events_test): builders of request
-// bodies in plain ASCII (so no escaping is needed), JSON of chosen depth and
-// size for the bounds, and decoding with a fixed receive time that fails the
-// test on the spot when the input was meant to be good.
+// validation_parse_test, validation_bad_events_test) and of the fast path
+// (plain_batch_test): builders of request bodies in plain ASCII (so no
+// escaping is needed), JSON of chosen depth and size for the bounds,
+// decoding with a fixed receive time that fails the test on the spot when
+// the input was meant to be good, and the check that the fast path agrees
+// with the full decoder on every body decoded.
 #pragma once
 
 #include "domain/plain_batch.hpp"
