@@ -16,7 +16,7 @@ namespace {
 // Wire names, indexed by the enum's value.
 constexpr std::array<std::string_view, event_type_count> type_names = {
     "run_started", "run_finished", "thought", "tool_call", "tool_result",
-    "llm_call",    "error",        "log",     "artifact",
+    "llm_call",    "error",        "log",     "artifact",    "span",
 };
 
 void append_integer(std::string& out, std::int64_t value) {

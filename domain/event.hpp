@@ -1,5 +1,5 @@
 // The event model of the HTTP contract (design/API.md, "The model"): the
-// eight client event types plus the server-written `artifact`, the validated
+// nine client event types plus the server-written `artifact`, the validated
 // incoming event, and the stored event as read routes and the stream return
 // it. Pure data: no I/O, no Asio, no SQLite.
 #pragma once
@@ -21,9 +21,10 @@ enum class event_type {
     error,
     log,
     artifact,  // written by the server only; clients posting it get 422
+    span,      // an OpenTelemetry span that is no agent operation (OTLP ingest)
 };
 
-inline constexpr int event_type_count = 9;
+inline constexpr int event_type_count = 10;
 
 // The wire name of a type ("tool_call").
 std::string_view to_string(event_type type);

@@ -66,6 +66,11 @@ constexpr field_rule log_fields[] = {
     {"level", field_kind::log_level, true},
     {"message", field_kind::text, true},
 };
+constexpr field_rule span_fields[] = {
+    {"name", field_kind::text, true},         {"kind", field_kind::text, false},
+    {"status", field_kind::span_status, false}, {"duration_ms", field_kind::count, false},
+    {"attributes", field_kind::object, false},
+};
 // Server-written; kept here so the server's own artifact events obey a shape.
 constexpr field_rule artifact_fields[] = {
     {"name", field_kind::text, true},         {"sha256", field_kind::text, true},
@@ -88,6 +93,31 @@ bool nests_deeper_than(const json::value& v, std::size_t limit) {
                            [&](const json::key_value_pair& kv) { return nests_deeper_than(kv.value(), limit - 1); });
     }
     return false;
+}
+
+// The path of the first number in `v` that is not a finite double (Boost.JSON
+// reads 1e400 as infinity and 0e400 as NaN, which no JSON text can carry
+// back), appended to `path`; nullopt when there is none. Recursion is
+// bounded as `v` passed nests_deeper_than.
+std::optional<std::string> first_non_finite(const json::value& v, std::string& path) {
+    if (const auto* d = v.if_double()) {
+        if (!std::isfinite(*d)) return path;
+    } else if (const auto* a = v.if_array()) {
+        const std::size_t length = path.size();
+        for (std::size_t i = 0; i < a->size(); ++i) {
+            path.append("[").append(std::to_string(i)).append("]");
+            if (auto found = first_non_finite((*a)[i], path)) return found;
+            path.resize(length);
+        }
+    } else if (const auto* o = v.if_object()) {
+        const std::size_t length = path.size();
+        for (const auto& kv : *o) {
+            path.append(".").append(kv.key());
+            if (auto found = first_non_finite(kv.value(), path)) return found;
+            path.resize(length);
+        }
+    }
+    return std::nullopt;
 }
 
 void check_text(const json::value& v, const std::string& path, const reporter& r) {
@@ -183,6 +213,7 @@ void check_field(field_kind kind, const json::value& v, const std::string& path,
     case field_kind::log_level:
         check_one_of(v, log_levels, "must be one of debug, info, warning, error", path, r);
         return;
+    case field_kind::span_status: check_one_of(v, span_statuses, "must be one of unset, ok, error", path, r); return;
     case field_kind::prompt:
         if (v.is_string()) {
             check_text(v, path, r);
@@ -201,9 +232,14 @@ void check_field(field_kind kind, const json::value& v, const std::string& path,
         break;
     case field_kind::any: break;
     }
-    // The free-form kinds (prompt arrays, object, any) get the nesting rule.
-    if (nests_deeper_than(v, max_json_depth))
+    // The free-form kinds (prompt arrays, object, any) get the nesting rule,
+    // and a number that does not fit a double is named (the first one).
+    if (nests_deeper_than(v, max_json_depth)) {
         r.fail(path, "nested deeper than " + std::to_string(max_json_depth) + " levels");
+        return;
+    }
+    std::string inner = path;
+    if (auto found = first_non_finite(v, inner)) r.fail(std::move(*found), std::string(non_finite_message));
 }
 
 }  // namespace
@@ -219,6 +255,7 @@ std::span<const field_rule> rules_of(event_type type) {
     case event_type::error: return error_fields;
     case event_type::log: return log_fields;
     case event_type::artifact: return artifact_fields;
+    case event_type::span: return span_fields;
     }
     return {};
 }

@@ -44,6 +44,7 @@ enum class field_kind {
     object,      // any JSON object
     run_status,  // one of run_statuses
     log_level,   // one of log_levels
+    span_status, // one of span_statuses
 };
 
 struct field_rule {
@@ -54,11 +55,16 @@ struct field_rule {
 
 inline constexpr std::string_view run_statuses[] = {"succeeded", "failed", "cancelled"};
 inline constexpr std::string_view log_levels[] = {"debug", "info", "warning", "error"};
+inline constexpr std::string_view span_statuses[] = {"unset", "ok", "error"};
 
 // The payload fields of `type` (API.md "Event types"), at most 8. A free-form
 // value (object, any, a prompt array) may nest at most max_json_depth levels,
 // the value itself counting as the first when it is a container.
 std::span<const field_rule> rules_of(event_type type);
+
+// The message of a number that does not fit a finite double (1e400, 0e400)
+// inside a free-form payload value.
+inline constexpr std::string_view non_finite_message = "number is out of range (must fit a finite double)";
 
 // The message of a broken id rule, for a field or a route's run id.
 inline constexpr std::string_view id_rule_message = "must be 1 to 128 characters of [A-Za-z0-9._:-]";

@@ -198,7 +198,9 @@ public:
     }
 
     bool on_double(double d, json::string_view, json::error_code& ec) {
-        if (!number_allowed(std::isfinite(d) && !(d < 0), false)) return decline(ec);
+        // A number too large for a double (1e400 reads as infinity, 0e400
+        // as NaN) is refused anywhere, with its path, by the full decoder.
+        if (!std::isfinite(d) || !number_allowed(!(d < 0), false)) return decline(ec);
         // Boost.JSON's own number format, so the text equals the DOM's.
         separate();
         payload_.append(json::serialize(json::value(d)));
@@ -347,6 +349,7 @@ private:
                 break;
             case field_kind::run_status:
             case field_kind::log_level:
+            case field_kind::span_status:
                 if (n > max_envelope_string) return false;
                 break;
             case field_kind::any: break;
@@ -378,7 +381,8 @@ private:
         switch (kind_) {
         case field_kind::id:
         case field_kind::run_status:
-        case field_kind::log_level: return true;
+        case field_kind::log_level:
+        case field_kind::span_status: return true;
         case field_kind::text: return *type_ == event_type::run_started;
         default: return false;
         }
@@ -424,6 +428,9 @@ private:
             break;
         case field_kind::log_level:
             if (!one_of(detail::log_levels, s)) return false;
+            break;
+        case field_kind::span_status:
+            if (!one_of(detail::span_statuses, s)) return false;
             break;
         default: break;
         }

@@ -20,7 +20,7 @@ BOOST_AUTO_TEST_CASE(type_names_round_trip) {
         {event_type::thought, "thought"},         {event_type::tool_call, "tool_call"},
         {event_type::tool_result, "tool_result"}, {event_type::llm_call, "llm_call"},
         {event_type::error, "error"},             {event_type::log, "log"},
-        {event_type::artifact, "artifact"},
+        {event_type::artifact, "artifact"},       {event_type::span, "span"},
     };
     BOOST_TEST(std::size(cases) == static_cast<std::size_t>(domain::event_type_count));
     for (const auto& [type, name] : cases) {

@@ -61,6 +61,8 @@ std::vector<std::string> accepted_corpus() {
         one(event_with("error", R"({"kind":"k","message":"m","stack":"s\nt","fatal":true})")),
         one(event_with("log", R"({"level":"warning","message":"m"})")),
         one(event_with("log", R"({"message":"m","level":"debug"})")),
+        one(event_with("span", R"({"name":"GET /","kind":"client","status":"ok","duration_ms":4,)"
+                               R"("attributes":{"http.status_code":200,"tags":["a"]}})")),
         // Envelope fields in other orders, with every optional field.
         one(R"({"ts":"2026-11-27T23:04:05.5+01:00","node":"worker-1","parent_id":"p9","run_id":"r2",)"
             R"("type":"thought","payload":{"text":"t"}})"),

@@ -177,6 +177,12 @@ std::vector<bad_case> bad_cases() {
         {payload("log", R"({"level":"INFO","message":"m"})"), 0, "payload.level", "must be one of"},
         {payload("log", R"({"level":"info"})"), 0, "payload.message", required},
         {payload("log", R"({"level":"info","message":")" + too_long_text + "\"}"), 0, "payload.message", too_long},
+        // --- span
+        {payload("span", R"({"kind":"client"})"), 0, "payload.name", required},
+        {payload("span", R"({"name":"s","status":"failed"})"), 0, "payload.status", "unset, ok, error"},
+        {payload("span", R"({"name":"s","duration_ms":-1})"), 0, "payload.duration_ms", ">= 0"},
+        {payload("span", R"({"name":"s","attributes":[]})"), 0, "payload.attributes", "must be an object"},
+        {payload("span", R"({"name":"s","trace_id":"t"})"), 0, "payload.trace_id", unknown},
         // --- batch shape
         {"[]", 0, "", "must be an object"},
         {"{}", 0, "events", required},

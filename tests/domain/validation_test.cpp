@@ -71,6 +71,8 @@ BOOST_AUTO_TEST_CASE(good_event_of_every_type) {
         {"error", R"({"kind":"timeout","message":"m","stack":"s","fatal":true})"},
         {"log", R"({"level":"debug","message":"m"})"},
         {"log", R"({"level":"warning","message":"m"})"},
+        {"span", R"({"name":"GET /x"})"},
+        {"span", R"({"name":"GET /x","kind":"client","status":"error","duration_ms":3,"attributes":{"http.status":500}})"},
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.type << " " << c.payload) {
