@@ -48,7 +48,7 @@ std::string format_frame(std::optional<std::int64_t> id, std::string_view event,
 
 shared_frame encode_event_frame(const domain::stored_event& ev) {
     return std::make_shared<const std::string>(
-        format_frame(ev.offset, domain::to_string(ev.type), domain::encode_stored_event(ev)));
+        format_frame(ev.offset, "", domain::encode_stored_event(ev)));
 }
 
 shared_frame retry_frame(std::chrono::milliseconds delay) {

@@ -26,8 +26,10 @@ using shared_frame = std::shared_ptr<const std::string>;
 // REQUIRES: `event` holds no line break.
 std::string format_frame(std::optional<std::int64_t> id, std::string_view event, std::string_view data);
 
-// "id: OFFSET\nevent: TYPE\ndata: JSON\n\n" with the JSON of
-// domain::encode_stored_event (one line).
+// "id: OFFSET\ndata: JSON\n\n" with the JSON of domain::encode_stored_event
+// (one line). No `event:` line: a browser's EventSource hands unnamed frames
+// to onmessage, and an agent's `error` step named `event: error` would fire
+// EventSource's own onerror. Only control frames are named.
 shared_frame encode_event_frame(const domain::stored_event& ev);
 
 // "retry: MS\n\n": how long the client waits before reconnecting. Negative

@@ -67,9 +67,9 @@ void sse_scanner::on_line(const char* p, std::size_t n, std::size_t full, std::s
             break;
     }
     if (full == 0) {
-        // The frame ended; an `id:` without `event:` is not an event.
+        // The frame ended; an `id:` without a `data:` line is not an event.
         pending_id_ = -1;
-        event_id_ = -1;
+        named_ = false;
         return;
     }
     if (starts_with(p, n, "id: ")) {
@@ -84,18 +84,22 @@ void sse_scanner::on_line(const char* p, std::size_t n, std::size_t full, std::s
         return;
     }
     if (starts_with(p, n, "event: ")) {
+        // Event frames are unnamed; a named frame is a control frame.
+        named_ = true;
         if (full == n && std::string_view(p + 7, n - 7) == "overflow") {
             overflowed_ = true;
-        } else if (pending_id_ >= 0) {
-            handlers.on_event(pending_id_);
-            event_id_ = pending_id_;
         }
-        pending_id_ = -1;
         return;
     }
-    if (event_id_ >= 0 && handlers.on_data && starts_with(p, n, "data: ")) {
-        handlers.on_data(event_id_, whole.substr(6));
-        event_id_ = -1;  // only the first data line
+    if (starts_with(p, n, "data: ")) {
+        if (pending_id_ >= 0 && !named_) {
+            handlers.on_event(pending_id_);
+            if (handlers.on_data) {
+                handlers.on_data(pending_id_, whole.substr(6));
+            }
+        }
+        pending_id_ = -1;  // only the first data line
+        return;
     }
     // `retry:` and `: ping` lines carry nothing the benchmark counts.
 }

@@ -18,8 +18,9 @@
 namespace obs::bench {
 
 struct sse_handlers {
-    // Runs once per event frame (an `id:` line followed by an `event:` line
-    // other than `overflow`), in arrival order, with the frame's id.
+    // Runs once per event frame (an `id:` line followed by a `data:` line,
+    // with no `event:` line: named frames are control frames), in arrival
+    // order, with the frame's id.
     std::function<void(std::int64_t offset)> on_event;
     // When set, runs with the first `data:` line of each event frame (without
     // "data: " and the line end), after on_event. Empty: data lines are
@@ -64,8 +65,8 @@ private:
     std::size_t line_len_ = 0;              // full length of the split line so far
     std::string whole_carry_;               // the whole split line, only when data is wanted
     bool in_line_ = false;                  // a partial line is pending in carry_
-    std::int64_t pending_id_ = -1;          // the last `id:` not yet matched by an `event:` line
-    std::int64_t event_id_ = -1;            // the event whose `data:` comes next (on_data only)
+    std::int64_t pending_id_ = -1;          // the frame's `id:`, until its first `data:` line
+    bool named_ = false;                    // the frame has an `event:` line (a control frame)
     bool overflowed_ = false;
     std::uint64_t bad_ids_ = 0;
 };

@@ -19,9 +19,10 @@ const std::string head =
     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
     "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
 
+// An event frame as the server writes it: unnamed, the type in the data.
 std::string frame(std::int64_t id, const std::string& type) {
-    return "id: " + std::to_string(id) + "\nevent: " + type + "\ndata: {\"offset\":" + std::to_string(id) +
-           ",\"id\":\"0193-long-enough-to-pass-the-carry\",\"payload\":{\"text\":\"id: 99\\nevent: x\"}}\n\n";
+    return "id: " + std::to_string(id) + "\ndata: {\"offset\":" + std::to_string(id) + ",\"type\":\"" + type +
+           "\",\"id\":\"0193-long-enough-to-pass-the-carry\",\"payload\":{\"text\":\"id: 99\\nevent: x\"}}\n\n";
 }
 
 struct outcome {
@@ -73,12 +74,14 @@ BOOST_AUTO_TEST_CASE(counts_event_frames_whatever_the_read_boundaries) {
         {"overflow is not an event",
          head + frame(8, "thought") + "id: 8\nevent: overflow\ndata: {\"last_offset\":8}\n\n", {8},
          sse_scanner::state::body, true, 0},
-        {"an id without event is dropped at the frame end",
-         head + "id: 9\n\n" + "event: thought\ndata: {}\n\n" + frame(10, "thought"), {10},
+        {"an id without data is dropped at the frame end",
+         head + "id: 9\n\n" + "data: {}\n\n" + frame(10, "thought"), {10}, sse_scanner::state::body, false, 0},
+        {"a named frame is a control frame, not an event",
+         head + "id: 12\nevent: rewound\ndata: {\"last_offset\":12}\n\n" + frame(13, "error"), {13},
          sse_scanner::state::body, false, 0},
-        {"a bad id is counted", head + "id: x1\nevent: thought\ndata: {}\n\n" + frame(11, "thought"), {11},
+        {"a bad id is counted", head + "id: x1\ndata: {}\n\n" + frame(11, "thought"), {11},
          sse_scanner::state::body, false, 1},
-        {"an over-long id is counted", head + "id: 123456789012345678901234567890\nevent: thought\n\n", {},
+        {"an over-long id is counted", head + "id: 123456789012345678901234567890\ndata: {}\n\n", {},
          sse_scanner::state::body, false, 1},
         {"a refusal", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\n{}" + frame(1, "thought"), {},
          sse_scanner::state::failed, false, 0},
@@ -107,12 +110,11 @@ BOOST_AUTO_TEST_CASE(captures_the_first_data_line_of_each_event_when_asked) {
         std::vector<std::string> data;
     };
     const std::vector<row> rows = {
-        {"one event", head + "id: 5\nevent: thought\ndata: " + data5 + "\n\n", {"5:" + data5}},
-        {"only the first data line", head + "id: 6\nevent: log\ndata: first\ndata: second\n\n", {"6:first"}},
+        {"one event", head + "id: 5\ndata: " + data5 + "\n\n", {"5:" + data5}},
+        {"only the first data line", head + "id: 6\ndata: first\ndata: second\n\n", {"6:first"}},
         {"not the retry, ping or overflow frames",
          head + "retry: 3000\n\n: ping\n\nid: 7\nevent: overflow\ndata: {\"last_offset\":7}\n\n", {}},
-        {"not a data line without its event", head + "id: 8\ndata: x\n\nid: 9\nevent: log\ndata: y\n\n",
-         {"9:y"}},
+        {"not a data line without its id", head + "data: x\n\nid: 9\ndata: y\n\n", {"9:y"}},
     };
     for (const auto& r : rows) {
         for (std::size_t split = 0; split <= r.text.size(); ++split) {

@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(binary_round_trip_listing_and_stream) {
     stream.send("GET /observability/stream?run_id=run-a&type=artifact HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 0\r\n\r\n");
     std::string received;
     BOOST_TEST_REQUIRE(stream.read_until_seen("\"name\":\"notes.txt\"", received), received);
-    BOOST_TEST(received.find("event: artifact") != std::string::npos);
+    BOOST_TEST(received.find("\"type\":\"artifact\"") != std::string::npos);
     BOOST_TEST(received.find("\"sha256\":\"" + sha + "\"") != std::string::npos);
 }
 

@@ -57,8 +57,8 @@ function connect(r, lastId) {
     }
     if (r.ids.length >= count) finish(r);
   };
-  for (const t of ['run_started', 'run_finished', 'thought', 'tool_call', 'tool_result', 'llm_call', 'error', 'log', 'artifact'])
-    es.addEventListener(t, onEvent);
+  // Event frames are unnamed (the type is in the data): onmessage gets them all.
+  es.onmessage = onEvent;
   es.addEventListener('overflow', () => { r.overflow = true; finish(r); });
 }
 
