@@ -112,11 +112,15 @@ async function main() {
   for (const row of rows) (chains[chain_of(row)] ??= []).push(row);
   const results = (await Promise.all(Object.values(chains).map(async (list) => {
     const out = [];
-    for (const row of list) { if (process.env.CONTRACT_TRACE) console.error('row', chain_of(row), row.op, row.status, row.name); out.push(await run_row(c, row)); if (process.env.CONTRACT_TRACE) console.error('done', row.op, row.status, row.name); }
+    for (const row of list) out.push(await run_row(c, row));
     return out;
   }))).flat();
-  if (process.env.CONTRACT_TRACE) console.error('stopping');
-  await Promise.all(['main', 'keys', 'busy', 'locked', 's3dead', 'cors'].filter((n) => c[n]).map(async (n) => { const code = await c[n].stop(); if (process.env.CONTRACT_TRACE) console.error('stopped', n, code); c[n].remove(); }));
+  // Every instance must stop cleanly on SIGTERM (exit 0), or the run fails.
+  const exits = await Promise.all(['main', 'keys', 'busy', 'locked', 's3dead', 'cors'].filter((n) => c[n]).map(async (n) => {
+    const code = await c[n].stop();
+    if (code === 0) c[n].remove();
+    return code === 0 ? null : `instance ${n} exited with ${code} on SIGTERM; its files are kept in ${c[n].dir}`;
+  }));
   if (c.s3_server.listening) c.s3_server.close();
 
   // Both directions: documented pairs without a row, rows of undocumented pairs.
@@ -134,10 +138,12 @@ async function main() {
   }
   for (const p of missing_rows) console.log(`FAIL documented but no row: ${p}`);
   for (const p of undocumented) console.log(`FAIL row for an undocumented answer: ${p}`);
+  const bad_exits = exits.filter(Boolean);
+  for (const e of bad_exits) console.log(`FAIL ${e}`);
   const pairs_failing = new Set(results.filter((r) => r.problems.length).map((r) => `${r.row.op} ${r.row.status}`));
   console.log(`\n${results.length} rows over ${tabled.size} (route, status) pairs of ${documented.size} documented; `
     + `${failed} rows failed (${pairs_failing.size} pairs), ${missing_rows.length} pairs without a row, ${undocumented.length} rows undocumented`);
-  process.exit(failed || missing_rows.length || undocumented.length ? 1 : 0);
+  process.exit(failed || missing_rows.length || undocumented.length || bad_exits.length ? 1 : 0);
 }
 
 setTimeout(() => { console.error(`conformance: not done after ${overall_timeout_ms} ms`); process.exit(1); }, overall_timeout_ms).unref();
