@@ -63,7 +63,9 @@ const rows = [
   { op: EVENTS, status: 422, name: 'a client-sent artifact event', run: (c) => c.post(c.main, '/observability/events', JSON.stringify({ events: [
     { run_id: c.uid('a'), type: 'artifact', payload: { name: 'x', sha256: '0'.repeat(64), size: 1, content_type: 'text/plain' } }] }), json_type) },
   { op: EVENTS, status: 422, name: 'a bare event (not {"events": [...]}) is explained', run: (c) => c.post(c.main, '/observability/events', JSON.stringify({ run_id: 'r', type: 'thought', payload: { text: 'x' } }), json_type),
-    check: (r) => (r.json && /"events"|NDJSON/.test(r.json.error.message + JSON.stringify(r.json.error.details || [])) ? [] : ['the message should say the body must be {"events": [...]}']) },
+    check: (r) => (r.json && /\{"events"/.test(r.json.error.message) ? [] : ['the message should say the body must be {"events": [...]} (or NDJSON)']) },
+  { op: EVENTS, status: 422, name: 'a ts that is no RFC 3339 time gets an example of one', run: (c) => c.post(c.main, '/observability/events', JSON.stringify({ events: [{ run_id: c.uid('ts'), type: 'thought', ts: '27/11/2026 22:04', payload: { text: 'x' } }] }), json_type),
+    check: (r) => (r.json && (r.json.error.details || []).some((d) => d.path === 'ts' && /\d{4}-\d{2}-\d{2}T/.test(d.message)) ? [] : ['the ts message should show an RFC 3339 example']) },
   { op: EVENTS, status: 422, name: 'an empty batch', run: (c) => c.post(c.main, '/observability/events', JSON.stringify({ events: [] }), json_type) },
   ...json_write_rows(EVENTS, () => '/observability/events', (c) => JSON.stringify({ events: [{ run_id: c.uid('w'), type: 'thought', payload: { text: 'x' } }] }), 'events'),
 
