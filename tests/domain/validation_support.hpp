@@ -1,12 +1,12 @@
 // Helpers shared by the tests of domain/validation.cpp (validation_test,
 // validation_parse_test, validation_bad_events_test) and of the fast path
-// (plain_batch_test): builders of request bodies in plain ASCII (so no
-// escaping is needed), JSON of chosen depth and size for the bounds,
-// decoding with a fixed receive time that fails the test on the spot when
-// the input was meant to be good, and the check that the fast path agrees
-// with the full decoder on every body decoded.
+// (plain_batch_test): the body builders (body_builders.hpp), decoding with
+// a fixed receive time that fails the test on the spot when the input was
+// meant to be good, and the check that the fast path agrees with the full
+// decoder on every body decoded.
 #pragma once
 
+#include "body_builders.hpp"
 #include "domain/plain_batch.hpp"
 #include "domain/validation.hpp"
 
@@ -21,28 +21,6 @@
 namespace obs::domain::test {
 
 inline constexpr std::int64_t now = 1795817045123;  // 2026-11-27T22:04:05.123Z; the receive time
-
-std::string quoted(const std::string& s);  // "s"
-
-// {"run_id":"r1","type":<type>,"payload":<payload>}
-std::string event_with(const std::string& type, const std::string& payload);
-// {"events":[<events>...]}
-std::string batch_of(const std::vector<std::string>& events);
-// A batch of the one event.
-std::string one(const std::string& event);
-
-extern const std::string good_thought;   // a valid thought event of run r1
-extern const std::string too_long_text;  // one byte over max_text_length
-extern const std::string longest_text;   // exactly max_text_length
-
-// `levels` nested arrays: 1 gives [], 2 gives [[]].
-std::string nested_arrays(std::size_t levels);
-// `levels` nested objects: 1 gives {}, 2 gives {"a":{}}. REQUIRES: levels >= 1.
-std::string nested_objects(std::size_t levels);
-// A JSON array of `n` distinct strings.
-std::string string_array(std::size_t n);
-// A JSON object of `n` string members.
-std::string string_map(std::size_t n);
 
 // The parsed value of `text`; fails the test when it is not valid JSON.
 boost::json::value parse_or_fail(std::string_view text);
