@@ -1,0 +1,334 @@
+// The span mapping (see span_mapper.hpp; docs/otlp.md has the table).
+//
+// Event ids: "otel-<trace id>-<span id>" is a span's primary event (the
+// step its children's parent_id names: the llm_call, tool_call or span, or
+// the run_started of a root agent span); its other events add a role:
+// "-result" (tool_result), "-error" (the status), "-exception-N" (the Nth
+// exception event), "-run" (a run_started that is not the primary) and
+// "-end" (run_finished). A child span's parent_id is its parent span's
+// primary id, which is known without the parent: exporters send children
+// before their parents.
+//
+// Runs: spans of one trace go to one run, "otel-<trace id>", or the
+// gen_ai.conversation.id that a span of that trace in the same request
+// carries (when it is a valid id). A root span (no parent) opens and closes
+// that run; a nested agent span is a `span` step of that run plus a child
+// run "otel-<trace id>-<span id>" with parent_run_id, opened and closed by
+// it. The steps under a nested agent stay in the trace's run, under the
+// agent's step: which run a span belongs to must not depend on spans that
+// may arrive in a later request.
+#include "server/otlp/span_mapper.hpp"
+
+#include "domain/time.hpp"
+#include "domain/validation.hpp"
+#include "server/otlp/conventions.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace obs::otlp {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t max_messages = 3;  // rejected spans named in error_message
+
+bool is_hex_id(const std::string& id, std::size_t digits) {
+    if (id.size() != digits) return false;
+    bool nonzero = false;
+    for (const char c : id) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+        nonzero |= c != '0';
+    }
+    return nonzero;  // all-zero ids are invalid in OTLP
+}
+
+// Unix ms of a span time; `fallback` when the exporter left it 0.
+std::int64_t to_ms(std::uint64_t unix_nano, std::int64_t fallback) {
+    return unix_nano == 0 ? fallback : static_cast<std::int64_t>(unix_nano / 1'000'000);
+}
+
+// `text` cut to at most `limit` bytes without splitting a UTF-8 sequence.
+std::string clip_utf8(std::string text, std::size_t limit) {
+    if (text.size() <= limit) return text;
+    std::size_t end = limit;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+    text.resize(end);
+    return text;
+}
+
+// The state of mapping one request.
+class mapper {
+public:
+    mapper(const trace_request& request, std::int64_t now_ms) : request_(request), now_ms_(now_ms) {}
+    export_result run();
+
+private:
+    struct span_context {
+        const span& s;
+        const attribute_map& resource;
+        std::string run_id;
+        std::string primary;  // the primary event id
+        std::optional<std::string> node;
+        std::optional<std::string> parent;  // the parent span's primary id
+        std::int64_t start_ms;
+        std::int64_t end_ms;
+    };
+
+    // Envelope of one event; the payload is filled by the caller.
+    json::object envelope(const span_context& c, std::string id, std::string_view type, std::int64_t ts_ms,
+                          const std::optional<std::string>& parent, const std::string& run_id) const;
+    void map_span(const span& s, const attribute_map& resource, std::vector<json::object>& out);
+    void add_run_start(const span_context& c, std::string id, const std::string& run_id,
+                       const std::optional<std::string>& parent_run, std::vector<json::object>& out) const;
+    void add_run_end(const span_context& c, const std::string& run_id, std::vector<json::object>& out) const;
+    void add_errors(const span_context& c, std::vector<json::object>& out) const;
+    void reject(std::size_t index, const span& s, const std::string& why);
+    std::string run_of(const span& s) const;
+
+    const trace_request& request_;
+    std::int64_t now_ms_;
+    std::unordered_map<std::string, std::string> conversation_runs_;  // trace id -> conversation id
+    export_result result_;
+    std::size_t messages_ = 0;
+};
+
+std::string mapper::run_of(const span& s) const {
+    const auto it = conversation_runs_.find(s.trace_id);
+    return it != conversation_runs_.end() ? it->second : trace_run_id(s.trace_id);
+}
+
+json::object mapper::envelope(const span_context& c, std::string id, std::string_view type, std::int64_t ts_ms,
+                              const std::optional<std::string>& parent, const std::string& run_id) const {
+    json::object e;
+    e["id"] = id;
+    e["run_id"] = run_id;
+    e["type"] = type;
+    e["ts"] = domain::format_rfc3339_ms(ts_ms);
+    if (c.node) e["node"] = *c.node;
+    if (parent) e["parent_id"] = *parent;
+    return e;
+}
+
+void mapper::add_run_start(const span_context& c, std::string id, const std::string& run_id,
+                           const std::optional<std::string>& parent_run, std::vector<json::object>& out) const {
+    const auto& a = c.s.attributes;
+    json::object payload;
+    payload["name"] = text_attribute(a, {"gen_ai.agent.name"}).value_or(c.s.name.empty() ? "trace" : c.s.name);
+    payload["agent"] = text_attribute(a, {"gen_ai.agent.name", "gen_ai.agent.id"})
+                           .value_or(text_attribute(c.resource, {"service.name"}).value_or("unknown"));
+    if (parent_run) payload["parent_run_id"] = *parent_run;
+    json::object metadata;
+    metadata["otel.trace_id"] = c.s.trace_id;
+    metadata["otel.span_id"] = c.s.span_id;
+    if (auto conversation = text_attribute(a, {"gen_ai.conversation.id"}))
+        metadata["gen_ai.conversation.id"] = *conversation;
+    if (auto service = text_attribute(c.resource, {"service.name"})) metadata["service.name"] = *service;
+    payload["metadata"] = std::move(metadata);
+    json::object e = envelope(c, std::move(id), "run_started", c.start_ms, std::nullopt, run_id);
+    e["payload"] = std::move(payload);
+    out.push_back(std::move(e));
+}
+
+void mapper::add_run_end(const span_context& c, const std::string& run_id, std::vector<json::object>& out) const {
+    json::object payload;
+    payload["status"] = c.s.status == static_cast<int>(status_code::error) ? "failed" : "succeeded";
+    if (!c.s.status_message.empty()) payload["summary"] = c.s.status_message;
+    json::object e = envelope(c, c.primary + "-end", "run_finished", c.end_ms, std::nullopt, run_id);
+    e["payload"] = std::move(payload);
+    out.push_back(std::move(e));
+}
+
+void mapper::add_errors(const span_context& c, std::vector<json::object>& out) const {
+    std::size_t exceptions = 0;
+    for (const auto& ev : c.s.events) {
+        if (ev.name != "exception") continue;
+        json::object payload;
+        payload["kind"] = text_attribute(ev.attributes, {"exception.type"}).value_or("exception");
+        payload["message"] = text_attribute(ev.attributes, {"exception.message"})
+                                 .value_or(c.s.status_message.empty() ? "exception" : c.s.status_message);
+        if (auto stack = text_attribute(ev.attributes, {"exception.stacktrace"})) payload["stack"] = *stack;
+        json::object e = envelope(c, c.primary + "-exception-" + std::to_string(exceptions++), "error",
+                                  to_ms(ev.time_unix_nano, c.end_ms), c.primary, c.run_id);
+        e["payload"] = std::move(payload);
+        out.push_back(std::move(e));
+    }
+    if (exceptions > 0 || c.s.status != static_cast<int>(status_code::error)) return;
+    json::object payload;
+    payload["kind"] = text_attribute(c.s.attributes, {"error.type"}).value_or("span_error");
+    payload["message"] = c.s.status_message.empty() ? "span " + c.s.name + " ended with status ERROR"
+                                                    : c.s.status_message;
+    json::object e = envelope(c, c.primary + "-error", "error", c.end_ms, c.primary, c.run_id);
+    e["payload"] = std::move(payload);
+    out.push_back(std::move(e));
+}
+
+void mapper::map_span(const span& s, const attribute_map& resource, std::vector<json::object>& out) {
+    const std::string prefix = "otel-" + s.trace_id + "-";
+    span_context c{s,
+                   resource,
+                   run_of(s),
+                   prefix + s.span_id,
+                   std::nullopt,
+                   std::nullopt,
+                   to_ms(s.start_time_unix_nano, now_ms_),
+                   0};
+    c.end_ms = s.end_time_unix_nano == 0 ? c.start_ms : to_ms(s.end_time_unix_nano, now_ms_);
+    if (auto node = text_attribute(resource, {"service.instance.id", "service.name"}))
+        c.node = clip_utf8(std::move(*node), domain::max_node_length);
+    const bool root = s.parent_span_id.empty();
+    if (!root) c.parent = prefix + s.parent_span_id;
+    const std::int64_t duration_ms = c.end_ms > c.start_ms ? c.end_ms - c.start_ms : 0;
+    const span_role role = classify(s);
+    const bool failed = s.status == static_cast<int>(status_code::error);
+    bool has_exception = false;
+    for (const auto& ev : s.events) has_exception |= ev.name == "exception";
+
+    if (role == span_role::agent && root) {
+        add_run_start(c, c.primary, c.run_id, std::nullopt, out);
+        add_errors(c, out);
+        add_run_end(c, c.run_id, out);
+        return;
+    }
+    if (root) add_run_start(c, c.primary + "-run", c.run_id, std::nullopt, out);
+
+    const auto& a = s.attributes;
+    json::object payload;
+    std::string_view type = "span";
+    if (role == span_role::llm) {
+        type = "llm_call";
+        payload["model"] = text_attribute(a, {"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"})
+                               .value_or("unknown");
+        if (auto provider = text_attribute(a, {"gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"}))
+            payload["provider"] = *provider;
+        if (auto n = count_attribute(a, {"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+                                         "llm.token_count.prompt"}))
+            payload["input_tokens"] = *n;
+        if (auto n = count_attribute(a, {"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                                         "llm.token_count.completion"}))
+            payload["output_tokens"] = *n;
+        payload["latency_ms"] = duration_ms;
+        if (auto prompt = prompt_of(s)) payload["prompt"] = std::move(*prompt);
+        if (auto completion = completion_of(s)) payload["completion"] = *completion;
+    } else if (role == span_role::tool) {
+        type = "tool_call";
+        const std::string call_id = text_attribute(a, {"gen_ai.tool.call.id", "tool_call.id"}).value_or(s.span_id);
+        payload["tool"] = text_attribute(a, {"gen_ai.tool.name", "tool.name"}).value_or(s.name);
+        payload["call_id"] = call_id;
+        json::value arguments = json::object();
+        if (auto text = text_attribute(a, {"gen_ai.tool.call.arguments", "tool.parameters", "input.value"})) {
+            arguments = json_or_text(*text);
+            if (!arguments.is_object()) arguments = json::object{{"input", std::move(arguments)}};
+        }
+        payload["arguments"] = std::move(arguments);
+    } else {
+        payload["name"] = s.name.empty() ? "span" : s.name;
+        payload["kind"] = kind_name(s.kind);
+        payload["status"] = status_name(s.status);
+        payload["duration_ms"] = duration_ms;
+        payload["attributes"] = a;
+    }
+    json::object primary = envelope(c, c.primary, type, c.start_ms, c.parent, c.run_id);
+    primary["payload"] = std::move(payload);
+    out.push_back(std::move(primary));
+
+    if (role == span_role::tool) {
+        json::object result;
+        result["call_id"] = out.back().at("payload").at("call_id");
+        if (auto text = text_attribute(a, {"gen_ai.tool.call.result", "output.value"}))
+            result["output"] = json_or_text(*text);
+        else
+            result["output"] = s.status_message.empty() ? json::value(nullptr) : json::value(s.status_message);
+        result["is_error"] = failed || has_exception;
+        result["duration_ms"] = duration_ms;
+        json::object e = envelope(c, c.primary + "-result", "tool_result", c.end_ms, c.primary, c.run_id);
+        e["payload"] = std::move(result);
+        out.push_back(std::move(e));
+    }
+    add_errors(c, out);
+    if (role == span_role::agent) {  // nested: a child run of the trace's run
+        const std::string child_run = prefix + s.span_id;
+        add_run_start(c, c.primary + "-run", child_run, c.run_id, out);
+        add_run_end(c, child_run, out);
+    } else if (root) {
+        add_run_end(c, c.run_id, out);
+    }
+}
+
+void mapper::reject(std::size_t index, const span& s, const std::string& why) {
+    ++result_.rejected_spans;
+    if (messages_ == max_messages) {
+        result_.error_message += "; ...";
+        ++messages_;
+    }
+    if (messages_ > max_messages) return;
+    if (!result_.error_message.empty()) result_.error_message += "; ";
+    result_.error_message += "span " + std::to_string(index);
+    if (!s.span_id.empty() && s.span_id.size() <= 32) result_.error_message += " (" + s.span_id + ")";
+    result_.error_message += ": " + why;
+    ++messages_;
+}
+
+export_result mapper::run() {
+    for (const auto& group : request_.resources)
+        for (const auto& s : group.spans)
+            if (auto conversation = text_attribute(s.attributes, {"gen_ai.conversation.id"});
+                conversation && domain::is_valid_id(*conversation))
+                conversation_runs_.emplace(s.trace_id, *conversation);
+
+    std::unordered_set<std::string> seen;  // trace id + span id of the spans mapped
+    std::vector<json::object> objects;
+    std::vector<domain::violation> violations;
+    std::size_t index = 0;
+    for (const auto& group : request_.resources) {
+        for (const auto& s : group.spans) {
+            const std::size_t i = index++;
+            if (!is_hex_id(s.trace_id, 32)) {
+                reject(i, s, "trace id is not 32 hex digits (16 bytes, not all zero)");
+                continue;
+            }
+            if (!is_hex_id(s.span_id, 16)) {
+                reject(i, s, "span id is not 16 hex digits (8 bytes, not all zero)");
+                continue;
+            }
+            if (!s.parent_span_id.empty() && !is_hex_id(s.parent_span_id, 16)) {
+                reject(i, s, "parent span id is not 16 hex digits");
+                continue;
+            }
+            if (!seen.insert(s.trace_id + s.span_id).second) continue;
+            if (to_ms(s.start_time_unix_nano, 0) >= domain::rfc3339_ms_limit ||
+                to_ms(s.end_time_unix_nano, 0) >= domain::rfc3339_ms_limit) {
+                reject(i, s, "time past the year 9999");
+                continue;
+            }
+            objects.clear();
+            map_span(s, group.resource, objects);
+            std::vector<domain::event> mapped;
+            violations.clear();
+            for (auto& object : objects) {
+                const json::value v(std::move(object));
+                if (auto ev = domain::decode_event(v, 0, now_ms_, violations)) mapped.push_back(std::move(*ev));
+                if (!violations.empty()) break;
+            }
+            if (!violations.empty()) {
+                reject(i, s, violations.front().path + " " + violations.front().message);
+                continue;
+            }
+            ++result_.accepted_spans;
+            for (auto& ev : mapped) result_.events.push_back(std::move(ev));
+        }
+    }
+    return std::move(result_);
+}
+
+}  // namespace
+
+std::string trace_run_id(const std::string& trace_id) { return "otel-" + trace_id; }
+
+export_result map_spans(const trace_request& request, std::int64_t now_ms) { return mapper(request, now_ms).run(); }
+
+}  // namespace obs::otlp
