@@ -94,6 +94,32 @@ BOOST_AUTO_TEST_CASE(paths_that_are_no_asset_find_nothing) {
     BOOST_TEST(find_web_asset(std::string_view("/ui/app.js\0x", 12)) == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(if_none_match_is_compared_weakly_over_the_list) {
+    const std::string_view etag = "\"abc\"";
+    struct row { const char* header; bool hit; };
+    const row rows[] = {
+        {"\"abc\"", true}, {"W/\"abc\"", true}, {"*", true}, {" \"x\" , \"abc\" ", true}, {"\"x\",W/\"abc\"", true},
+        {"", false}, {"\"abcd\"", false}, {"abc", false}, {"\"ABC\"", false}, {"\"x\", \"y\"", false}, {",,", false},
+        {"w/\"abc\"", false},
+    };
+    for (const auto& r : rows) {
+        BOOST_TEST_CONTEXT("If-None-Match: " << r.header) { BOOST_TEST(obs::web::if_none_match_hits(r.header, etag) == r.hit); }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(accept_encoding_gzip_follows_q_values) {
+    struct row { const char* header; bool gzip; };
+    const row rows[] = {
+        {"gzip", true}, {"gzip, deflate, br", true}, {"br;q=1.0, GZIP;q=0.5", true}, {"*", true}, {"x-gzip", true},
+        {"deflate, gzip;q=0.001", true}, {"identity, *;q=0.1", true},
+        {"", false}, {"br", false}, {"gzip;q=0", false}, {"gzip; q=0.000", false}, {"gzip;q=0, *", false},
+        {"*;q=0", false}, {"gzipx", false}, {"identity", false},
+    };
+    for (const auto& r : rows) {
+        BOOST_TEST_CONTEXT("Accept-Encoding: " << r.header) { BOOST_TEST(obs::web::accepts_gzip(r.header) == r.gzip); }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(the_page_stays_within_its_budget) {
     std::size_t total = 0;
     for (const auto& a : obs::web::web_assets()) total += a.body.size();

@@ -168,7 +168,7 @@ export function mountRunView(root, runId, query, reload) {
   const refetchRun = throttle(async () => {
     if (vs.disposed) return;
     try { run = await api(runUrl(runId)); clear(headBox).append(header(run)); } catch { /* keep the last header */ }
-  }, 1000);
+  }, 300);
 
   function onEvent(ev) {
     if (ev.run_id !== runId || vs.disposed) return;

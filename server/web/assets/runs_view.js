@@ -64,7 +64,7 @@ export function mountRunsView(root, query, navigate) {
     rowHeight: 40, label: 'Runs, newest first', render: (i, el) => renderRow(i, el),
     onActivate: (i) => { const r = vs.runs[i]; if (r) navigate('#/run/' + encodeURIComponent(r.id)); },
   });
-  const more = h('button', { class: 'btn', type: 'button', onclick: () => loadPage() }, 'Load more');
+  const more = h('button', { class: 'btn', type: 'button', hidden: true, onclick: () => loadPage() }, 'Load more');
   const foot = h('div', { class: 'runs-foot muted small' });
   const msg = h('div');
   clear(root).append(h('section', { class: 'runs-view' },

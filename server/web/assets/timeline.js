@@ -142,6 +142,17 @@ export class Timeline {
       const y = AXIS + it.lane * LANE + (bar ? 7 : 5);
       g.fillStyle = it.err ? COLORS.error : COLORS[it.ev.type] || '#64748b';
       g.fillRect(x0, y, Math.max(2, x1 - x0), bar ? LANE - 14 : LANE - 10);
+      if (bar && x1 - x0 > 48) {
+        const p = it.ev.payload || {};
+        const label = it.ev.type === 'tool_call' ? p.tool : it.ev.type === 'llm_call' ? p.model : p.name;
+        if (label) {
+          g.save();
+          g.beginPath(); g.rect(x0, y, x1 - x0, LANE - 14); g.clip();
+          g.fillStyle = '#fff';
+          g.fillText(String(label), x0 + 5, y + 12);
+          g.restore();
+        }
+      }
       if (it.ev.seq === sel) { g.strokeStyle = fg; g.lineWidth = 2; g.strokeRect(x0 - 1.5, y - 1.5, Math.max(2, x1 - x0) + 3, (bar ? LANE - 14 : LANE - 10) + 3); }
     }
   }
