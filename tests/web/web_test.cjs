@@ -1,6 +1,7 @@
 // web_test.cjs: the page of issue 16 end to end: the real binary, real
 // HTTP, headless Chromium. One case per run (--case NAME), so CTest runs
 // them as separate tests:
+//   serving         GET / and /ui/NAME: the files' bytes, types, ETag/304, gzip
 //   runs_view       runs posted through the API are listed newest first with
 //                   their totals, filters land in the URL, paging by cursor,
 //                   a new run appears live
@@ -11,6 +12,8 @@
 //                   does not disturb the stream (no reconnect)
 //   restart         the server restarts (SIGTERM, same port and db): the page
 //                   resumes with no gap and no duplicate
+//   rewound         the database goes back to an earlier copy under an open
+//                   page: the server says `rewound` and the page reloads
 //   overflow        a listener that falls behind gets `overflow` and resumes
 //                   from it with nothing lost
 //   keys            with keys the page asks for one, then works (stream
@@ -50,7 +53,59 @@ async function setup(serverOpts) {
   return { server, api: server.url, base: await h.pageBase(server), browser, page };
 }
 
+// GET with raw headers and the raw (undecoded) body.
+function rawGet(url, headers = {}) {
+  const http = require('http');
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  });
+}
+
 const cases = {
+  async serving() {
+    // The binary serves the files of server/web/assets as they are on disk:
+    // "/" is index.html, the rest under /ui/, with a strong ETag (304 on
+    // If-None-Match), gzip when asked, no auth even when keys are set.
+    const fs = require('fs');
+    const path = require('path');
+    const zlib = require('zlib');
+    const crypto = require('crypto');
+    const server = await new h.ServerProcess({ keys: ['read:reader-key-0123456789'] }).start();
+    const base = await h.pageBase(server);
+    const dir = path.join(__dirname, '../../server/web/assets');
+    const files = fs.readdirSync(dir);
+    for (const name of files) {
+      const disk = fs.readFileSync(path.join(dir, name));
+      const url = base + '/ui/' + name;
+      const plain = await rawGet(url);
+      assert(plain.status === 200 && plain.body.equals(disk), `${name}: 200 with the file's bytes (${plain.status})`);
+      const type = { html: 'text/html', js: 'text/javascript', css: 'text/css' }[name.split('.').pop()];
+      assert((plain.headers['content-type'] || '').startsWith(type), `${name}: Content-Type ${plain.headers['content-type']}`);
+      if (h.opts.dev) continue;  // the dev server serves files, not the embedded copy
+      const etag = '"' + crypto.createHash('sha256').update(disk).digest('hex') + '"';
+      assert(plain.headers.etag === etag, `${name}: ETag is the SHA-256 (${plain.headers.etag})`);
+      assert(!plain.headers['content-encoding'], `${name}: no encoding unasked`);
+      const gz = await rawGet(url, { 'Accept-Encoding': 'gzip, deflate' });
+      assert(gz.headers['content-encoding'] === 'gzip' && zlib.gunzipSync(gz.body).equals(disk), `${name}: gzip inflates to the file`);
+      const again = await rawGet(url, { 'If-None-Match': etag });
+      assert(again.status === 304 && again.body.length === 0 && again.headers.etag === etag, `${name}: 304 on a matching If-None-Match (${again.status})`);
+    }
+    const root = await rawGet(base + '/');
+    assert(root.status === 200 && root.body.equals(fs.readFileSync(path.join(dir, 'index.html'))), '/ is index.html');
+    const missing = await rawGet(base + '/ui/nope.js');
+    assert(missing.status === 404 && JSON.parse(missing.body).error.code === 'not_found', '/ui/nope.js: 404 with the error body');
+    // every module the page imports is served (no file missing from the embed)
+    const imports = new Set(['app.js']);
+    for (const name of files.filter((f) => f.endsWith('.js'))) {
+      for (const m of fs.readFileSync(path.join(dir, name), 'utf8').matchAll(/from '\.\/([a-z_]+\.js)'/g)) imports.add(m[1]);
+    }
+    for (const name of imports) assert(files.includes(name), `imported module ${name} exists`);
+  },
+
   async runs_view() {
     const { api, base, page } = await setup();
     const a = await run(api, { id: 'run-alpha', name: 'Research gear ratios', agent: 'researcher', tags: ['prod', 'gears'], metadata: { user: 'ana' } });
@@ -182,11 +237,11 @@ const cases = {
     // timeline: one lane per node
     await page.click('#tab-timeline');
     await page.waitForSelector('#pane-timeline:not([hidden]) canvas');
-    const laneNames = await page.evaluate(() => {
-      const m = window.__obs.run.current.model;
-      return [...new Set(m.steps.filter((s) => s.ts).map((s) => s.node || '(no node)'))];
-    });
-    assert(laneNames.includes('controller') && laneNames.includes('worker-1') && laneNames.includes('worker-2'), 'three node lanes');
+    const laneNames = await page.evaluate(() => window.__obs.run.current.timeline.lanes);
+    assert(JSON.stringify(laneNames) === '["controller","worker-1","worker-2"]', 'one lane per node: ' + JSON.stringify(laneNames));
+    const bars = await page.evaluate(() => window.__obs.run.current.timeline.items.filter((it) => it.ev.type === 'tool_call')
+      .map((it) => [it.ev.payload.call_id, Math.round(it.t1 - it.t0)]));
+    assert(JSON.stringify(bars) === '[["c1",2230],["c2",1150]]', 'a call\'s bar runs to its result: ' + JSON.stringify(bars));
     await sleep(200);
     await h.screenshot(page, 'run-timeline');
     // clicking a bar opens that step: worker-1's lane holds the search call
@@ -264,6 +319,37 @@ const cases = {
     assert(new Set(texts).size === texts.length, 'no row shown twice');
     const stats = await page.evaluate(() => ({ ...window.__obs.stream }));
     console.log('stream after restart: ' + JSON.stringify(stats));
+  },
+
+  async rewound() {
+    // The database goes back to an earlier copy (as a restore does) while the
+    // page holds later offsets: the server says `rewound` and the page reloads.
+    const fs = require('fs');
+    const server = await new h.ServerProcess().start();
+    const browser = await h.launchBrowser();
+    const page = await h.newPage(browser);
+    const base = await h.pageBase(server);
+    const r = await run(server.url, { id: 'rew-1', name: 'Restored', agent: 'a' });
+    const mk = (tag, n) => Array.from({ length: n }, (_, i) => ({ type: 'thought', payload: { text: `${tag} ${i}` } }));
+    await steps(server.url, r.id, mk('kept', 3));
+    await server.stop();
+    const copy = server.db + '.copy';
+    fs.copyFileSync(server.db, copy);
+    await server.start();
+    await steps(server.url, r.id, mk('lost', 6));
+    await openRun(page, base, r.id);
+    await page.waitForFunction(() => window.__obs.run.current.model.steps.length === 10, { timeout: 5000 });
+    await server.stop();
+    for (const ext of ['', '-wal', '-shm']) fs.rmSync(server.db + ext, { force: true });
+    fs.copyFileSync(copy, server.db);
+    await server.start();
+    await steps(server.url, r.id, mk('after', 2));
+    await page.waitForFunction(() => window.__obs.stream.rewinds >= 1, { timeout: 20000 });
+    await page.waitForFunction(() => window.__obs.run.current?.loadedAll && window.__obs.stream.status === 'live', { timeout: 10000 });
+    await page.waitForFunction(() => window.__obs.run.current.model.steps.length === 6, { timeout: 5000 });
+    const texts = await page.evaluate(() => window.__obs.run.current.model.steps.map((e) => e.payload.text || e.type));
+    assert(JSON.stringify(texts) === JSON.stringify(['run_started', 'kept 0', 'kept 1', 'kept 2', 'after 0', 'after 1']),
+      'the page shows the restored history, nothing from before: ' + texts.join(', '));
   },
 
   async overflow() {

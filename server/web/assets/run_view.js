@@ -74,6 +74,7 @@ export function mountRunView(root, runId, query, reload) {
   });
   let programmatic = false;
   const timeline = new Timeline(model, (ev) => pick(ev));
+  vs.timeline = timeline;
   const arts = artifactsPanel(runId, (n) => { tabButtons[2].textContent = 'Artifacts (' + n + ')'; });
   const panes = {
     tree: h('div', { class: 'pane split', id: 'pane-tree', role: 'tabpanel' }, h('div', { class: 'tree-box' }, list.el), detailBox),

@@ -191,8 +191,11 @@ export function mountRunsView(root, query, navigate) {
       if (ev.type === 'run_finished') known.status = ev.payload.status;
       if (ev.type !== 'run_started' && ev.type !== 'run_finished') known.step_count = (known.step_count || 0) + 1;
       list.invalidate();
+    } else if (ev.seq !== 1) {
+      return;  // a run older than the list's first page: nothing on screen changes
     }
-    pendingRefresh.add(ev.run_id);
+    // bounded: under a flood the rows catch up on the next events
+    if (pendingRefresh.size < 50) pendingRefresh.add(ev.run_id);
     flush();
   }
 

@@ -27,7 +27,9 @@ export class Timeline {
         h('button', { class: 'btn tiny', type: 'button', onclick: () => this.zoom(0.5) }, 'zoom in'),
         h('button', { class: 'btn tiny', type: 'button', onclick: () => this.zoom(2) }, 'zoom out'),
         h('button', { class: 'btn tiny', type: 'button', onclick: () => this.fit() }, 'fit'),
-        h('span', { class: 'muted small' }, 'wheel: zoom · drag: pan · click a bar: open the step')),
+        h('span', { class: 'muted small' }, 'wheel: zoom · drag: pan · click a bar: open the step'),
+        h('span', { class: 'spacer' }),
+        ['tool call', 'LLM call', 'span', 'error', 'other'].map((k) => h('span', { class: 'legend small' }, h('i', { class: 'sw sw-' + k.split(' ')[0].toLowerCase() }), k))),
       h('div', { class: 'tl-scroll' }, this.canvas, this.tip));
     this.view = null; // [t0, t1] in ms; null = fit
     this.items = [];
