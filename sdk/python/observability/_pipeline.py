@@ -102,15 +102,14 @@ class Pipeline:
     def take(self, max_events, max_bytes):
         if self.spool is not None:
             return self.spool.take(max_events, max_bytes)
-        lines = []
-        total = 0
         memory = self.memory
-        while memory and len(lines) < max_events:
-            line = memory[0]
-            if lines and total + len(line) + 1 > max_bytes:
-                break
-            total += len(line) + 1
-            lines.append(memory.popleft())
+        popleft = memory.popleft
+        lines = [popleft() for _ in range(min(max_events, len(memory)))]
+        total = sum(map(len, lines)) + len(lines)
+        while total > max_bytes and len(lines) > 1:  # rare: large events; the rest waits its turn
+            line = lines.pop()
+            total -= len(line) + 1
+            memory.appendleft(line)
         return lines, None
 
     def source_done(self, token):

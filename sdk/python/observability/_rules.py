@@ -164,13 +164,16 @@ def nests_deeper_than(v, limit):
     """True when `v` nests more than `limit` levels of lists and dicts (the
     value itself counting as the first); stops descending past the limit."""
     if isinstance(v, dict):
-        if limit == 0:
+        items = v.values()
+    elif isinstance(v, (list, tuple)):
+        items = v
+    else:
+        return False
+    if limit == 0:
+        return True
+    for x in items:
+        if isinstance(x, (dict, list, tuple)) and nests_deeper_than(x, limit - 1):
             return True
-        return any(nests_deeper_than(x, limit - 1) for x in v.values())
-    if isinstance(v, (list, tuple)):
-        if limit == 0:
-            return True
-        return any(nests_deeper_than(x, limit - 1) for x in v)
     return False
 
 
@@ -234,7 +237,8 @@ def _kind_check(kind):
 
 
 class TypeRules:
-    """The payload rules of one event type: field name -> (check, path)."""
+    """The payload rules of one event type: field name -> (check, path), and
+    the required fields."""
 
     __slots__ = ("name", "fields", "required")
 

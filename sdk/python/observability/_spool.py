@@ -102,6 +102,7 @@ class Spool:
             self._segments.append(_Segment(path, size, lines, closed=True))
             self.total_bytes += file_size
             self.recovered += lines
+        self._mean_line = 512.0          # bytes per line, as last read
         self._written = self.recovered  # events in segments, ever (writer side)
         self._taken = 0                 # events taken into batches (reader side)
 
@@ -160,45 +161,48 @@ class Spool:
     def take(self, max_events, max_bytes):
         """Up to `max_events` lines (without their newlines) totalling at most
         `max_bytes` (at least one line), oldest first, and a token for
-        acknowledge()."""
+        acknowledge(). Never passes a segment with lines left unread."""
         lines = []
         total = 0
         marks = []
         for seg in list(self._segments):
-            if len(lines) >= max_events:
-                break
-            end = seg.size
-            if seg.read_pos >= end:
-                continue
-            if seg.read_fd is None:
-                seg.read_fd = os.open(seg.path, os.O_RDONLY)
-            want = min(end - seg.read_pos, max(max_bytes - total, 0) + 65536)
-            data = os.pread(seg.read_fd, want, seg.read_pos)
-            if not lines and b"\n" not in data:
-                # A first line longer than a batch (only a spool written
-                # with other limits has one): read on to its end, so it is
-                # sent alone and refused alone rather than stall the spool.
-                while b"\n" not in data and seg.read_pos + len(data) < end:
-                    data += os.pread(seg.read_fd, 1 << 20, seg.read_pos + len(data))
-            pos = 0
-            taken = 0
-            while len(lines) < max_events:
-                nl = data.find(b"\n", pos)
-                if nl < 0:
-                    break
-                length = nl - pos
-                if lines and total + length + 1 > max_bytes:
-                    break
-                lines.append(data[pos:nl])
-                total += length + 1
-                pos = nl + 1
-                taken += 1
-            if taken:
-                seg.read_pos += pos
+            while len(lines) < max_events and seg.read_pos < seg.size:
+                if seg.read_fd is None:
+                    seg.read_fd = os.open(seg.path, os.O_RDONLY)
+                room = max_events - len(lines)
+                # Read about what the batch needs (twice the mean line), not
+                # a whole batch's worth of bytes for a few lines.
+                want = min(seg.size - seg.read_pos, max_bytes - total, max(65536, int(room * self._mean_line * 2)))
+                data = os.pread(seg.read_fd, want, seg.read_pos) if want > 0 else b""
+                if b"\n" not in data:
+                    if lines:
+                        return self._taken_now(lines, marks)  # the next line would not fit
+                    # A first line longer than a batch (only a spool written
+                    # with other limits has one): read on to its end, so it
+                    # is sent alone and refused alone rather than stall.
+                    while b"\n" not in data and seg.read_pos + len(data) < seg.size:
+                        data += os.pread(seg.read_fd, 1 << 20, seg.read_pos + len(data))
+                cut = data.rfind(b"\n")
+                chunk = data[:cut].split(b"\n") if cut >= 0 else []
+                if len(chunk) > room:
+                    chunk = chunk[:room]
+                taken = len(chunk)
+                used = sum(map(len, chunk)) + taken
+                lines.extend(chunk)
+                total += used
+                seg.read_pos += used
                 seg.read_events += taken
-                marks.append(seg)
-            if total >= max_bytes or pos < len(data):
+                if not marks or marks[-1] is not seg:
+                    marks.append(seg)
+                if taken:
+                    self._mean_line = used / taken
+                if used < len(data) or total >= max_bytes:
+                    return self._taken_now(lines, marks)
+            if seg.read_pos < seg.size:
                 break
+        return self._taken_now(lines, marks)
+
+    def _taken_now(self, lines, marks):
         self._taken += len(lines)
         return lines, marks
 

@@ -11,7 +11,6 @@ the rest. See sdk/README.md for the whole behaviour.
 import atexit
 import collections.abc
 import datetime
-import json
 import logging
 import mimetypes
 import os
@@ -20,8 +19,9 @@ import time
 import traceback
 import urllib.parse
 
-from observability import _rules
+from observability import _fast, _rules
 from observability._delivery import MAX_BATCH_BYTES, Delivery
+from observability._encoding import encode, unencodable
 from observability._pipeline import Pipeline
 from observability._spool import Spool
 from observability._time import RFC3339_MS_LIMIT, datetime_ms, format_ms, uuid7
@@ -34,7 +34,12 @@ MAX_EVENT_BYTES = MAX_BATCH_BYTES - 16
 MAX_ARTIFACT_BYTES = 256 << 20          # the server's default artifact limit
 MAX_QUEUED_ARTIFACT_BYTES = 256 << 20   # artifact bytes held in memory awaiting upload
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_TYPES = _fast.TYPES
+_fast_id = _fast.fast_valid_id
+_fast_node = _fast.fast_valid_node
+_encode = encode
+
+
 _time_ns = time.time_ns
 _open_providers = 0
 _open_lock = threading.Lock()
@@ -57,39 +62,6 @@ def _refuse(violations):
     if all(v[2] in _rules.TYPE_RULES for v in violations):
         return InvalidEventType(violations)
     return InvalidEvent(violations)
-
-
-def _unencodable(value, path):
-    """The first value below `value` that JSON cannot carry, as a Violation
-    (slow: only called after the encoder refused)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return _rules.Violation(path, "must be valid UTF-8 (it holds a lone surrogate)", "not_utf8")
-        return None
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return _rules.Violation(path, "must be a finite number (JSON has no NaN or infinity)", "not_finite")
-        return None
-    if value is None or isinstance(value, (bool, int)):
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                return _rules.Violation(path, "keys must be strings", "not_json")
-            found = _unencodable(key, path) if isinstance(key, (str, float)) else None
-            found = found or _unencodable(item, "%s.%s" % (path, key))
-            if found:
-                return found
-        return None
-    if isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            found = _unencodable(item, "%s[%d]" % (path, i))
-            if found:
-                return found
-        return None
-    return _rules.Violation(path, "is not JSON (a %s)" % type(value).__name__, "not_json")
 
 
 class _ArtifactJob:
@@ -213,6 +185,18 @@ class ObservabilityProvider:
         server's message, when the server would refuse it."""
         if type(data) is not dict and isinstance(data, collections.abc.Mapping):
             data = dict(data)
+        rules = _TYPES.get(step_type) if type(step_type) is str else None
+        if (ts is None and rules is not None and type(data) is dict and _fast_id(run_id)
+                and (node is None or _fast_node(node)) and (parent_id is None or _fast_id(parent_id))
+                and (id is None or _fast_id(id)) and rules.fast_valid(data)):
+            ts_text = None  # the common case: surely valid, nothing built to report
+        else:
+            ts_text = self._check_slowly(step_type, data, run_id, node, parent_id, id, ts)
+        return self._queue(step_type, data, run_id, node, parent_id, id, ts_text)
+
+    def _check_slowly(self, step_type, data, run_id, node, parent_id, id, ts):
+        """Every rule, with the server's paths and messages; raises when one
+        is broken, else returns the event's `ts` text (or None for now)."""
         event = {"run_id": run_id, "type": step_type, "payload": data}
         if run_id is None:
             del event["run_id"]
@@ -242,7 +226,10 @@ class ObservabilityProvider:
             violations.append(extra)
         if violations:
             raise _refuse(violations)
+        return ts_text
 
+    def _queue(self, step_type, data, run_id, node, parent_id, id, ts_text):
+        """Encodes a valid event and hands it to the pipeline; returns its id."""
         now_ns = _time_ns()
         event_id = id if id is not None else uuid7(now_ns)
         if ts_text is None:
@@ -256,7 +243,7 @@ class ObservabilityProvider:
                 head += ',"parent_id":"%s"' % parent_id
             line = (head + ',"payload":' + payload_text + "}\n").encode("utf-8")
         except (ValueError, TypeError, RecursionError):
-            found = _unencodable(node, "node") or _unencodable(data, "payload")
+            found = unencodable(node, "node") or unencodable(data, "payload")
             raise _refuse([found or _rules.Violation("payload", "cannot be encoded as JSON", "not_json")]) from None
         if len(line) > MAX_EVENT_BYTES:
             raise InvalidEvent([_rules.Violation(

@@ -37,14 +37,20 @@ def texts(steps):
     return [s["payload"].get("text") for s in steps]
 
 
-def test_flush_at_sends_full_batches_without_waiting_for_the_interval(logged_server):
+def test_flush_at_sends_a_batch_without_waiting_for_the_interval(logged_server):
     with ObservabilityProvider(logged_server.url, flush_at=50, flush_interval=60) as obs:
-        for i in range(200):
+        for i in range(50):
             obs.log("thought", {"text": "t%d" % i}, run_id="batched")
-        assert wait_for(lambda: obs.stats()["sent"] == 200), obs.stats()
+        assert wait_for(lambda: obs.stats()["sent"] == 50), obs.stats()
+        for i in range(50, 99):
+            obs.log("thought", {"text": "t%d" % i}, run_id="batched")
+        time.sleep(0.5)
+        assert obs.stats()["sent"] == 50  # 49 waiting: below flush_at, the interval is a minute
+        obs.log("thought", {"text": "t99"}, run_id="batched")
+        assert wait_for(lambda: obs.stats()["sent"] == 100), obs.stats()
     stored = event_posts(logged_server)
-    assert len([r for r in stored if r["status"] == 201]) == 4, stored
-    assert texts(logged_server.steps("batched")) == ["t%d" % i for i in range(200)]
+    assert len([r for r in stored if r["status"] == 201]) == 2, stored
+    assert texts(logged_server.steps("batched")) == ["t%d" % i for i in range(100)]
 
 
 def test_flush_interval_sends_a_partial_batch_in_one_request(logged_server):

@@ -238,3 +238,23 @@ def test_the_shipped_rules_are_the_generators(tmp_path):
     out = subprocess.run([tool("OBS_DUMP_RULES", "sdk/rules/obs_dump_rules")], check=True, capture_output=True,
                          timeout=60).stdout
     assert json.loads(out) == RULES
+
+
+def test_the_fast_path_of_log_never_passes_what_check_event_refuses():
+    # log() first asks cheap predicates (TypeRules.fast_valid and the
+    # envelope's); only check_event names violations. A predicate passing a
+    # bad value would let log() queue an event the server refuses.
+    from observability._fast import TYPES, fast_valid_id, fast_valid_node
+    rng = random.Random(7)
+    small = [e for e in good_events() if len(json.dumps(e)) < 4000]
+    passed_bad = []
+    for _ in range(3000):
+        event = mutate(rng, rng.choice(small))
+        rules = TYPES.get(event.get("type")) if isinstance(event.get("type"), str) else None
+        fast = (rules is not None and type(event.get("payload")) is dict and fast_valid_id(event.get("run_id"))
+                and set(event) <= {"run_id", "type", "payload", "node", "id", "parent_id"}
+                and all(fast_valid_id(event[k]) for k in ("id", "parent_id") if k in event)
+                and ("node" not in event or fast_valid_node(event["node"])) and rules.fast_valid(event["payload"]))
+        if fast and check_event(event):
+            passed_bad.append(event)
+    assert not passed_bad, passed_bad[:3]
