@@ -104,6 +104,9 @@ const cases = {
       for (const m of fs.readFileSync(path.join(dir, name), 'utf8').matchAll(/from '\.\/([a-z_]+\.js)'/g)) imports.add(m[1]);
     }
     for (const name of imports) assert(files.includes(name), `imported module ${name} exists`);
+    // index.html preloads every module (one round trip instead of one per import level)
+    const index = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
+    for (const name of files.filter((f) => f.endsWith('.js'))) assert(index.includes(`"/ui/${name}"`), `index.html loads ${name}`);
   },
 
   async runs_view() {

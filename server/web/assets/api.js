@@ -68,7 +68,8 @@ export function wireKeyDialog() {
 }
 
 // fetch() with the key, JSON in and out. opts: method, json (a body to send
-// as JSON), raw (return the Response, for bytes). Throws ApiError.
+// as JSON), raw (return the Response, for bytes), noPrompt (a 401 throws
+// without opening the key dialog). Throws ApiError.
 export async function api(path, opts = {}) {
   let asked = false;
   for (;;) {
@@ -86,7 +87,7 @@ export async function api(path, opts = {}) {
     } catch (e) {
       throw new ApiError(0, { error: { message: 'The server cannot be reached (' + e.message + ').' } });
     }
-    if (res.status === 401 && !asked) {
+    if (res.status === 401 && !asked && !opts.noPrompt) {
       asked = true;
       const reason = key ? 'The server refused the key in use. Enter another one.'
         : 'This server needs an API key (scope read, or admin for backups).';

@@ -81,9 +81,14 @@ function open(sub) {
     sub.delay = Math.min(sub.delay * 2, 15000);
     sub.timer = setTimeout(async () => {
       if (sub !== current) return;
-      // A closed EventSource does not say why; a plain request does (a 401
-      // opens the key dialog, which api() handles).
-      try { await api('/observability/runs?limit=1'); } catch { /* reopen anyway, the next error retries */ }
+      // A closed EventSource does not say why; a plain request does. On a
+      // 401 we wait for a key (restart() reopens once one is given) rather
+      // than prompt again: the view's own request has asked already.
+      try {
+        await api('/observability/runs?limit=1', { noPrompt: true });
+      } catch (e) {
+        if (e.status === 401 || e.status === 403) { setStatus(sub, 'needs key'); return; }
+      }
       if (sub === current) open(sub);
     }, delay);
   };
