@@ -173,14 +173,22 @@ const cases = {
 
   async live_step() {
     const { api, base, page } = await setup();
-    const r = await run(api, { id: 'live-1', name: 'Live run', agent: 'a' });
-    await steps(api, r.id, [{ type: 'thought', payload: { text: 'first' } }]);
+    const r = await run(api, { id: 'live-1', name: 'Triage the inbox', agent: 'triager', tags: ['live', 'demo'], metadata: { mailbox: 'support' } });
+    await steps(api, r.id, [{ type: 'thought', node: 'controller', payload: { text: 'Read the newest mails first, then label them.' } }]);
     await openRun(page, base, r.id);
     await page.waitForFunction(() => document.querySelectorAll('.vl-row.step').length === 2, { timeout: 5000 });
+    // what an agent at work sends, one step at a time
+    const live = [
+      { type: 'llm_call', node: 'controller', payload: { model: 'gpt-4o-mini', provider: 'openai', input_tokens: 1830, output_tokens: 210, cost_usd: 0.0004, latency_ms: 930 } },
+      { type: 'tool_call', node: 'worker-1', payload: { tool: 'list_mail', call_id: 'm1', arguments: { folder: 'inbox', limit: 20 } } },
+      { type: 'tool_result', node: 'worker-1', payload: { call_id: 'm1', output: { count: 20 }, duration_ms: 412 } },
+      { type: 'tool_call', node: 'worker-2', payload: { tool: 'label', call_id: 'm2', arguments: { ids: [3, 7, 9], label: 'billing' } } },
+      { type: 'thought', node: 'controller', payload: { text: 'Three billing mails; waiting for the labels before replying.' } },
+    ];
     const figures = [];
-    for (let i = 0; i < 5; i++) {
+    for (const step of live) {
       const t0 = Date.now();
-      const res = await steps(api, r.id, [{ type: 'thought', node: 'worker-1', payload: { text: 'live ' + i } }]);
+      const res = await steps(api, r.id, [step]);
       const seq = res.events[0].seq;
       await page.waitForSelector(`.vl-row.step[data-seq="${seq}"]`, { timeout: 5000 });
       figures.push(Date.now() - t0);
@@ -188,6 +196,10 @@ const cases = {
     console.log('post-to-row latency (ms): ' + figures.join(', '));
     assert(Math.max(...figures) < 1000, 'every step appears within 1 s of its POST returning');
     assert(JSON.stringify(await treeSeqs(page)) === JSON.stringify([1, 2, 3, 4, 5, 6, 7]), 'all steps, in order, once');
+    const pending = await page.$eval('.vl-row.step[data-seq="6"]', (e) => e.textContent);
+    assert(pending.includes('label(') && pending.includes('pending'), 'a call without its result yet says pending: ' + pending);
+    await sleep(400);  // the header's totals catch up
+    await h.screenshot(page, 'run-live');
   },
 
   async tree() {

@@ -62,7 +62,16 @@ export function mountRunView(root, runId, query, reload) {
   const toolbar = h('div', { class: 'toolbar' }, h('div', { class: 'tabs', role: 'tablist' }, tabButtons),
     h('span', { class: 'spacer' }), counter, errBtn,
     h('label', { class: 'follow', title: 'Scroll to each new step (f)' }, followBox, ' Follow live'));
-  const detailBox = h('aside', { class: 'detail-box', 'aria-label': 'Step detail' }, h('p', { class: 'muted' }, 'Select a step to see it in full.'));
+  const detailBox = h('aside', { class: 'detail-box', 'aria-label': 'Step detail' });
+  // Until a step is chosen the panel shows the run's events by type.
+  function overview() {
+    if (selectedSeq != null) return;
+    const counts = Object.entries(run?.step_counts || {}).sort((x, y) => y[1] - x[1]);
+    clear(detailBox).append(h('div', { class: 'overview' },
+      h('h3', null, 'Events by type'),
+      counts.length ? h('dl', { class: 'facts' }, counts.map(([k, v]) => [h('dt', null, badge(k.replace('_', ' '), 't-' + k)), h('dd', { class: 'num-left' }, int(v))])) : null,
+      h('p', { class: 'muted' }, 'Select a step (click it, or ↑ ↓ and Enter) to see it in full; ', h('kbd', null, 'e'), ' jumps to the first error.')));
+  }
 
   const list = new VList({
     rowHeight: 30, role: 'tree', label: 'Steps of the run',
@@ -168,7 +177,7 @@ export function mountRunView(root, runId, query, reload) {
 
   const refetchRun = throttle(async () => {
     if (vs.disposed) return;
-    try { run = await api(runUrl(runId)); clear(headBox).append(header(run)); } catch { /* keep the last header */ }
+    try { run = await api(runUrl(runId)); clear(headBox).append(header(run)); overview(); } catch { /* keep the last header */ }
   }, 300);
 
   function onEvent(ev) {
@@ -190,6 +199,7 @@ export function mountRunView(root, runId, query, reload) {
     }
     if (vs.disposed) return;
     clear(headBox).append(header(run));
+    overview();
     setFollow(follow_ && run.status === 'running');
     let after = 0;
     let first = true;
