@@ -32,6 +32,7 @@ class Pipeline:
         self.max_batch_events = max_batch_events
         self.spool = spool
         self.memory = collections.deque() if spool is None else None
+        self.in_flight = 0        # events taken from `memory` by the delivery thread, not yet resolved
         self.logged = spool.recovered if spool is not None else 0
         self.resolved = 0
         self.flush_target = 0
@@ -66,7 +67,7 @@ class Pipeline:
                 n = self.spool.pending()
             else:
                 memory = self.memory
-                if len(memory) >= self.max_queue:
+                if len(memory) + self.in_flight >= self.max_queue:
                     self._drop("the queue holds max_queue events")
                     return
                 memory.append(line)
@@ -110,12 +111,14 @@ class Pipeline:
             line = lines.pop()
             total -= len(line) + 1
             memory.appendleft(line)
+        self.in_flight = len(lines)
         return lines, None
 
     def source_done(self, token):
-        if self.spool is not None:
-            with self.lock:
+        with self.lock:
+            if self.spool is not None:
                 self.spool.acknowledge(token)
+            self.in_flight = 0
 
     def resolve(self, n, sent=0, duplicates=0, rejected=0):
         with self.lock:
@@ -131,6 +134,7 @@ class Pipeline:
         Spooled lines stay on disk for the next provider; others are lost."""
         if self.spool is None:
             with self.lock:
+                self.in_flight = 0
                 self.counters["dropped"] += len(lines)
                 self.resolved += len(lines)
                 self.resolved_cv.notify_all()
