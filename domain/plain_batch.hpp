@@ -29,7 +29,8 @@ namespace obs::domain {
 // shape this path handles; nullopt when it declines. `now_ms` is the receive
 // time, as for decode_event_batch. Declined besides every broken rule: an
 // event with `id` (a client's id needs the canonical fingerprint, made from
-// the DOM); `payload` before `type`; a duplicate key anywhere; an object
+// the DOM); `payload` before `type`; a duplicate key anywhere (parse_json
+// refuses it); a number that does not fit a finite double; an object
 // inside a payload with more than 64 keys; a body key other than `events`.
 std::optional<std::vector<event>> decode_plain_batch(std::string_view body, std::int64_t now_ms);
 

@@ -1,10 +1,10 @@
-// Parsing of request bodies, and decoding of events and batches against
-// design/API.md: the envelope here, the payload by payload_rules.cpp, the
-// fingerprint by fingerprint.cpp. Every violation is collected (a batch
+// Decoding of events and batches against design/API.md (json_text.cpp
+// parses the bodies): the envelope here, the payload by payload_rules.cpp,
+// the fingerprint by fingerprint.cpp. Every violation is collected (a batch
 // answer names every bad field), and an event is only built once its input
 // broke no rule.
 //
-// The parser's own nesting cap (parse_max_depth) is far above the 64-level
+// The parser's own nesting cap (json_text.cpp) is far above the 64-level
 // rule of a payload field (payload_rules.cpp), so a deep body gets a
 // violation with a path rather than a 400.
 #include "domain/validation.hpp"
@@ -15,7 +15,6 @@
 #include "domain/uuid.hpp"
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/stream_parser.hpp>
 
 #include <span>
 
@@ -25,21 +24,6 @@ namespace json = boost::json;
 using detail::reporter;
 
 namespace {
-
-// Generous: the 64-level rule is checked later, with a path.
-constexpr std::size_t parse_max_depth = 256;
-
-// ---------------------------------------------------------------- parsing
-
-parse_result parse_error(std::size_t offset, std::string message) {
-    return {std::nullopt, json_error{offset, std::move(message)}};
-}
-
-bool is_blank(std::string_view line) {
-    return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
-// ---------------------------------------------------------------- batches
 
 batch_result decode_items(std::span<const json::value> items, std::string_view count_path, std::int64_t now_ms,
                           std::optional<std::string_view> forced_run_id, batch_result result) {
@@ -58,46 +42,6 @@ batch_result decode_items(std::span<const json::value> items, std::string_view c
 }
 
 }  // namespace
-
-parse_result parse_json(std::string_view text, json::storage_ptr storage) {
-    json::parse_options options;
-    options.max_depth = parse_max_depth;
-    json::stream_parser parser({}, options);
-    parser.reset(std::move(storage));
-    json::error_code ec;
-    // On error write_some returns the offset where the parser stopped; on
-    // success it stops after the value and its trailing whitespace.
-    const std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
-    if (ec) return parse_error(consumed, ec.message());
-    if (consumed < text.size()) return parse_error(consumed, "unexpected text after the JSON value");
-    parser.finish(ec);
-    if (ec) return parse_error(text.size(), ec.message());
-    return {parser.release(), std::nullopt};
-}
-
-ndjson_result parse_ndjson(std::string_view text, json::storage_ptr storage) {
-    ndjson_result result;
-    std::size_t line_start = 0;
-    for (std::size_t line_number = 1; line_start <= text.size(); ++line_number) {
-        const std::size_t newline = text.find('\n', line_start);
-        const std::size_t line_end = newline == std::string_view::npos ? text.size() : newline;
-        // A CRLF line's '\r' is JSON whitespace: no special case needed.
-        const std::string_view line = text.substr(line_start, line_end - line_start);
-        if (!is_blank(line)) {
-            auto parsed = parse_json(line, storage);
-            if (parsed.error) {
-                result.values.clear();
-                result.error = json_error{line_start + parsed.error->byte_offset,
-                                          "line " + std::to_string(line_number) + ": " + parsed.error->message};
-                return result;
-            }
-            result.values.push_back(std::move(*parsed.value));
-        }
-        if (newline == std::string_view::npos) break;
-        line_start = newline + 1;
-    }
-    return result;
-}
 
 std::optional<event> decode_event(const json::value& v, std::size_t index, std::int64_t now_ms,
                                   std::vector<violation>& out, std::optional<std::string_view> forced_run_id) {

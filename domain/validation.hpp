@@ -40,10 +40,13 @@ struct json_error {
     std::string message;
 };
 
-// Parses `text` as one JSON value. Rejects invalid UTF-8, duplicate keys are
-// kept last-wins as Boost.JSON does, and nesting is capped generously (the
-// precise 64-level rule is a validation violation with a path, not a parse
-// error). Returns the value or the error. The value's memory comes from
+// Parses `text` as one JSON value (json_text.cpp). Rejects invalid UTF-8 and
+// a duplicate key in any object (the message names the key and its path,
+// `duplicate key "x" at events[0].payload.arguments.x`); nesting is capped
+// generously (the precise 64-level rule is a validation violation with a
+// path, not a parse error). A number too large for a double is kept as
+// Boost.JSON reads it (infinity, or NaN for 0e400): decode_event and
+// validate_payload report it at its field. Returns the value or the error. The value's memory comes from
 // `storage` (default: the heap): a caller that drops the value soon passes a
 // monotonic arena, which makes building and freeing it much cheaper.
 struct parse_result {
