@@ -6,6 +6,7 @@
 #include "backup/gzip_stream.hpp"
 #include "backup/restore_extractor.hpp"
 #include "backup/s3_client.hpp"
+#include "persistence/database_lock.hpp"
 #include "persistence/sqlite_handle.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -133,6 +134,14 @@ restore_result restore_backup(const restore_options& options) {
         if (db_dir.empty()) db_dir = ".";
         const fs::path data_dir = options.data_dir.empty() ? db_dir : fs::path(options.data_dir);
         fs::create_directories(db_dir);
+        // Held until the database is in place: a running server holds it
+        // (its -wal and -shm must not be swapped under it), and so would a
+        // second restore or a server starting meanwhile.
+        persistence::lock_attempt locked = persistence::try_lock_database(options.db_path);
+        if (!locked.lock) {
+            throw std::runtime_error(locked.busy ? locked.message + "; stop the server first, nothing was changed"
+                                                 : locked.message);
+        }
         fs::create_directories(data_dir);
 
         const std::string suffix = unique_suffix();

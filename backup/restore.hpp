@@ -8,8 +8,10 @@
 // it was and no temporary file behind.
 //
 // Blocking and self-contained: it runs its own io_context for S3, so main
-// calls it before (instead of) starting the server. Never run it against the
-// database of a running server.
+// calls it before (instead of) starting the server. It holds the database's
+// lock (persistence/database_lock.hpp) from the start to the end, and
+// refuses, changing nothing, while another process (a running server) holds
+// it.
 #pragma once
 
 #include "backup/s3_config.hpp"

@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(local_round_trip_with_artifacts_and_force) {
     BOOST_TEST(r.archive_bytes == b.bytes);
     BOOST_TEST((totals(work / "target/restored.db") == std::make_pair(b.events, b.last_offset)));
     BOOST_TEST(read_file(work / ("target-data/" + artifact_rel)) == artifact);
-    BOOST_TEST((list_dir(work / "target") == std::vector<std::string>{"restored.db"}));  // no temporary left
+    // No temporary left; the lock file stays (persistence/database_lock.hpp).
+    BOOST_TEST((list_dir(work / "target") == std::vector<std::string>{"restored.db", "restored.db.lock"}));
     BOOST_TEST((list_dir(work / "target-data") == std::vector<std::string>{"artifacts"}));
 
     // An existing database is refused and left alone, unless --force.
@@ -178,7 +179,8 @@ BOOST_AUTO_TEST_CASE(bad_tarballs_are_refused_and_leave_nothing) {
             const restore_result r = restore_backup({target / "bad.tar.gz", target / "out/restored.db", "", false, std::nullopt});
             BOOST_TEST(!r.ok);
             BOOST_TEST(r.message.find(c.reason) != std::string::npos, r.message);
-            BOOST_TEST(list_dir(target / "out").empty());  // no database, no temporary
+            // No database, no temporary: only the lock file, which stays.
+            BOOST_TEST((list_dir(target / "out") == std::vector<std::string>{"restored.db.lock"}));
             BOOST_TEST(!fs::exists(target / "evil"));
         }
     }
