@@ -59,8 +59,23 @@ enum class backup_status {
     io_error,        // 500: the snapshot, a file or the database failed
 };
 
+// What made an io_error backup fail, when a client should be told more
+// than "internal": disk_full is a full disk or quota (ENOSPC, EDQUOT, or
+// SQLite's SQLITE_FULL) while writing the snapshot, the tarball or the
+// `backups` row; the server answers it as unavailable (503) with the reason.
+enum class failure_kind {
+    none,       // succeeded, or failed for another reason
+    disk_full,  // no space left on the device holding the data directory or database
+};
+
+// The failure_kind of an exception a backup step threw: disk_full for a
+// std::system_error (std::filesystem errors included) whose code is ENOSPC
+// or EDQUOT, or a persistence::sqlite_error whose code is SQLITE_FULL.
+failure_kind failure_kind_of(const std::exception& e) noexcept;
+
 struct backup_outcome {
     backup_status status = backup_status::ok;
+    failure_kind failure = failure_kind::none;  // set with status io_error
     std::string message;   // why it failed (S3's code included); "" on success
     std::string s3_code;   // S3's error code for s3_error ("NoSuchBucket", "Unreachable")
     std::int64_t id = 0;   // the `backups` row, 0 when none was written
