@@ -4,6 +4,8 @@
 // concurrent_channel.
 #include "backup/backup_job.hpp"
 
+#include "backup/hand_off.hpp"
+
 #include "backup/backup_record.hpp"
 #include "backup/file_io.hpp"
 #include "backup/snapshot.hpp"
@@ -12,6 +14,7 @@
 #include "persistence/sqlite_handle.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
@@ -176,18 +179,11 @@ bool backup_runner::running() const noexcept { return active_->running; }
 
 namespace {
 
-// Runs `f` on `worker` and resumes on the caller's executor with its value
-// (or its exception).
-//
-// GCC 12 destroys some temporaries of a co_await expression twice (a lambda
-// or an aggregate built inside it): in this file every argument of a
-// co_await-ed call is a named variable.
+// Runs `f` on `worker` and resumes on the caller's executor (async::run_on).
 template <class F>
 auto on_worker(asio::thread_pool& worker, F f) -> asio::awaitable<decltype(f())> {
-    using result = decltype(f());
-    auto job = [f = std::move(f)]() mutable -> asio::awaitable<result> { co_return f(); };
-    auto op = asio::co_spawn(worker.get_executor(), std::move(job), asio::use_awaitable);
-    co_return co_await std::move(op);
+    auto home = co_await asio::this_coro::executor;
+    co_return co_await async::run_on(worker.get_executor(), home, std::move(f));
 }
 
 // Makes the worker stop: at its next chunk, and at once if it is blocked

@@ -219,6 +219,10 @@ std::string artifact_store::relative_path_of(std::string_view sha256) {
     return "artifacts/sha256/" + std::string(sha256.substr(0, 2)) + "/" + std::string(sha256);
 }
 
+std::function<void(sqlite3*)> artifact_row_writer(artifact_row row) {
+    return [row = std::move(row)](sqlite3* db) { upsert_artifact(db, row); };
+}
+
 void upsert_artifact(sqlite3* db, const artifact_row& row) {
     stmt_ptr stmt = prepare(db, sql_upsert);
     bind_text(stmt.get(), 1, row.run_id);

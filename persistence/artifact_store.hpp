@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,6 +141,11 @@ struct artifact_row {
 // Inserts `row`, or replaces the row of the same (run_id, name). Runs inside
 // the writer's transaction (an in_transaction_hook). Throws sqlite_error.
 void upsert_artifact(sqlite3* db, const artifact_row& row);
+
+// The writer's in-transaction work that stores `row` with its `artifact`
+// event (event_writer::try_submit's hook): the server hands the typed row
+// over and the SQL stays here.
+std::function<void(sqlite3*)> artifact_row_writer(artifact_row row);
 
 // What a lookup by (run, name) found.
 struct artifact_lookup {

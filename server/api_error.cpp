@@ -1,6 +1,8 @@
 // Status codes and the error body of the contract, in one place.
 #include "server/api_error.hpp"
 
+#include "server/log.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -16,6 +18,7 @@ unsigned http_status(error_code code) {
         case error_code::method_not_allowed: return 405;
         case error_code::conflict: return 409;
         case error_code::too_large: return 413;
+        case error_code::headers_too_large: return 431;
         case error_code::range_not_satisfiable: return 416;
         case error_code::unsupported_media_type: return 415;
         case error_code::validation_failed: return 422;
@@ -37,6 +40,7 @@ const char* wire_name(error_code code) {
         case error_code::method_not_allowed: return "method_not_allowed";
         case error_code::conflict: return "conflict";
         case error_code::too_large: return "too_large";
+        case error_code::headers_too_large: return "headers_too_large";
         case error_code::range_not_satisfiable: return "range_not_satisfiable";
         case error_code::unsupported_media_type: return "unsupported_media_type";
         case error_code::validation_failed: return "validation_failed";
@@ -51,7 +55,7 @@ const char* wire_name(error_code code) {
 std::string error_body(const api_error& e) {
     boost::json::object inner;
     inner["code"] = wire_name(e.code);
-    inner["message"] = e.message;
+    inner["message"] = printable_text(e.message);
     if (!e.details.empty()) inner["details"] = e.details;
     boost::json::object outer;
     outer["error"] = std::move(inner);

@@ -1,7 +1,8 @@
 // The error answer of the HTTP contract (design/API.md, "Errors"): a status,
 // a stable code, a message safe to show clients, and optional details. Route
-// code returns or throws these; the session turns them into the one error
-// body format. Status codes are chosen here and nowhere else.
+// code returns these as values; the session turns them into the one error
+// body format. Status codes are chosen by the code, in http_status(), and
+// nowhere else.
 #pragma once
 
 #include <boost/json/array.hpp>
@@ -20,6 +21,7 @@ enum class error_code {
     method_not_allowed,      // 405
     conflict,                // 409
     too_large,               // 413
+    headers_too_large,       // 431
     range_not_satisfiable,   // 416 (an artifact Range beyond its end)
     unsupported_media_type,  // 415
     validation_failed,       // 422

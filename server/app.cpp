@@ -1,51 +1,60 @@
-// The bridge from the io thread to the writer thread, and error answers.
+// The app's hops to the writer and the readers; see app.hpp.
 #include "server/app.hpp"
 
-#include "server/stream_hub.hpp"
-
-#include <string>
+#include <boost/json/object.hpp>
 
 namespace obs::server {
 
-app::app(boost::asio::io_context& io, config cfg, persistence::event_writer& writer, persistence::read_pool& readers,
-         stream_hub& hub, int schema_version)
-    : io_(io), cfg_(std::move(cfg)), auth_(cfg_.keys), writer_(writer), readers_(readers), hub_(hub),
-      schema_version_(schema_version), inbox_(std::make_shared<completion_inbox>(io.get_executor())) {
-    // Committed events reach the hub on the io thread in offset order, and
-    // before the requests that stored them are answered: the inbox runs its
-    // completions in the order the one writer thread pushed them.
-    writer_.set_commit_listener([inbox = inbox_, &hub](persistence::committed_events events) {
-        inbox->push([&hub, events = std::move(events)] { hub.publish(events); });
-    });
-    writer_.set_group_end_listener([inbox = inbox_] { inbox->flush(); });
+app::app(boost::asio::io_context& io, config cfg, app_parts parts, int schema_version,
+         std::vector<std::string> route_names)
+    : io_(io), cfg_(std::move(cfg)), auth_(cfg_.keys), parts_(std::move(parts)), schema_version_(schema_version),
+      route_names_(std::move(route_names)) {
+    counters_.per_route.resize(route_names_.size());
 }
 
-http_answer error_answer(const api_error& e) {
-    http_answer a{http_status(e.code), error_body(e), std::string(json_content_type), {}};
-    if (e.retry_after_seconds > 0) a.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
-    return a;
+api_error app::overloaded(std::string what) {
+    ++counters_.rejected_overloaded;
+    api_error e = make_error(error_code::overloaded, std::move(what));
+    e.retry_after_seconds = 1;
+    return e;
 }
 
-boost::asio::awaitable<std::optional<persistence::write_outcome>> app::submit(std::vector<domain::event> batch,
-                                                                             persistence::in_transaction_hook hook) {
-    using result_t = std::optional<persistence::write_outcome>;
-    // Named, not written inside the co_await (GCC 12 relocates such temporaries).
-    auto initiation = [this, &batch, &hook](auto handler) {
-        // The writer's callback must be copyable (std::function): share the handler.
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        auto ex = io_.get_executor();
-        bool queued = writer_.try_submit(
+boost::asio::awaitable<boost::system::result<persistence::write_outcome, api_error>> app::submit(
+    std::vector<domain::event> batch, std::optional<persistence::artifact_row> artifact) {
+    using delivered = std::optional<persistence::write_outcome>;
+    persistence::in_transaction_hook hook;
+    if (artifact) hook = persistence::artifact_row_writer(std::move(*artifact));
+    auto& writer = parts_.writer;
+    // The outcome comes back through the inbox, which runs it on this thread
+    // once per write group: the coroutine resumes there without another post.
+    auto start = [&writer, &batch, &hook, inbox = parts_.inbox](auto deliver) {
+        const bool queued = writer.try_submit(
             std::move(batch),
-            [shared, inbox = inbox_](persistence::write_outcome o) {
-                inbox->push([shared, o = std::move(o)]() mutable { (*shared)(result_t(std::move(o))); });
+            [inbox, deliver](persistence::write_outcome o) {
+                inbox->push([deliver, o = std::move(o)]() mutable { deliver(delivered(std::move(o))); });
             },
             std::move(hook));
-        if (!queued) boost::asio::post(ex, [shared]() mutable { (*shared)(result_t{}); });
+        if (!queued) deliver(delivered{});
     };
-    auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(result_t)>(
-        std::move(initiation), boost::asio::use_awaitable);
-    if (!result) ++counters_.rejected_overloaded;
-    co_return result;
+    delivered outcome = co_await async::await_hand_off<delivered>(io_.get_executor(), std::move(start));
+    if (!outcome) co_return overloaded("the write queue is full; nothing was stored, retry shortly");
+    using status = persistence::write_outcome::status;
+    if (outcome->result == status::conflict) {
+        api_error e = make_error(error_code::conflict, outcome->message);
+        e.details.push_back(
+            boost::json::object{{"index", outcome->conflict_index}, {"path", "id"}, {"message", outcome->message}});
+        co_return e;
+    }
+    if (outcome->result == status::failed) {
+        api_error e = make_error(error_code::unavailable, "the database could not store the batch: " + outcome->message);
+        e.retry_after_seconds = 1;
+        co_return e;
+    }
+    std::size_t fresh = 0;
+    for (const auto& ack : outcome->acks) fresh += ack.duplicate ? 0 : 1;
+    counters_.events_accepted += fresh;
+    counters_.events_duplicate += outcome->acks.size() - fresh;
+    co_return std::move(*outcome);
 }
 
 }  // namespace obs::server

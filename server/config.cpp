@@ -71,6 +71,18 @@ std::string add_keys_file(config& c, std::string_view path) {
     return "";
 }
 
+// "*" or an origin as browsers send it: scheme "://" host [":" port], no path.
+std::string add_cors_origin(config& c, std::string_view text) {
+    if (text != "*") {
+        const auto scheme_end = text.find("://");
+        if (scheme_end == std::string_view::npos || scheme_end == 0 || scheme_end + 3 >= text.size() ||
+            text.find('/', scheme_end + 3) != std::string_view::npos)
+            return "must be * or scheme://host[:port] (no path), e.g. http://localhost:5173";
+    }
+    c.cors_origins.emplace_back(text);
+    return "";
+}
+
 std::string parse_listen(config& c, std::string_view text) {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos) return "must be host:port";
@@ -132,6 +144,9 @@ const std::vector<option_spec>& options() {
          number_setter<int>(&config::backup_gzip_level, 1, 9)},
         {"--backup-part-bytes", "OBS_BACKUP_PART_BYTES", "5242880", "S3 multipart part size (at least 5 MiB)", true,
          number_setter<std::size_t>(&config::backup_part_bytes, 5 * 1024 * 1024, 1ull << 32)},
+        {"--cors-origin", "OBS_CORS_ORIGINS", "(none)",
+         "an origin whose pages may call the API (scheme://host[:port], or *); repeatable (env: comma-separated)",
+         true, add_cors_origin},
         {"--no-request-log", "OBS_NO_REQUEST_LOG", "off", "do not log one line per request", false,
          [](config& c, std::string_view) { c.log_requests = false; return std::string(); }},
     };
@@ -165,7 +180,7 @@ std::string apply_env(config& c) {
         }
         // A list of keys in one variable is comma-separated.
         std::string_view rest(value);
-        bool is_list = std::string_view(o.env) == "OBS_API_KEY";
+        bool is_list = std::string_view(o.env) == "OBS_API_KEY" || std::string_view(o.env) == "OBS_CORS_ORIGINS";
         while (true) {
             auto comma = is_list ? rest.find(',') : std::string_view::npos;
             auto item = rest.substr(0, comma);
@@ -184,6 +199,7 @@ config_result parse_config(int argc, const char* const* argv) {
     if (auto err = apply_env(c); !err.empty()) return {std::nullopt, 2, err};
     // Flags win over variables: keys given by flag replace those of the environment.
     bool keys_from_flags = false;
+    bool origins_from_flags = false;
     for (int i = 0; i < argc; ++i) {
         std::string_view arg(argv[i]);
         if (arg == "--help" || arg == "-h") return {std::nullopt, 0, help_text()};
@@ -206,6 +222,10 @@ config_result parse_config(int argc, const char* const* argv) {
         if ((arg == "--api-key" || arg == "--keys-file") && !keys_from_flags) {
             c.keys.clear();
             keys_from_flags = true;
+        }
+        if (arg == "--cors-origin" && !origins_from_flags) {
+            c.cors_origins.clear();
+            origins_from_flags = true;
         }
         if (auto err = spec->apply(c, value); !err.empty()) return {std::nullopt, 2, std::string(arg) + " " + err};
     }

@@ -43,6 +43,7 @@ struct config {
     int backup_gzip_level = 1;
     std::size_t backup_part_bytes = 5 * 1024 * 1024;
     bool log_requests = true;
+    std::vector<std::string> cors_origins;  // origins given the CORS headers; "*" for any
 };
 
 // What parse_config decided: run with `cfg`, or exit with `exit_code` after

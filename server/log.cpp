@@ -1,6 +1,7 @@
 // JSON-lines logging to stderr; see log.hpp.
 #include "server/log.hpp"
 
+#include "domain/artifact_name.hpp"
 #include "domain/time.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -24,6 +25,14 @@ void write_all(const std::string& line) {
 
 }  // namespace
 
+std::string printable_text(std::string_view text) {
+    std::string out(text);
+    if (domain::is_valid_utf8(text)) return out;
+    for (auto& c : out)
+        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+    return out;
+}
+
 void log_line(std::string_view level, std::string_view message, boost::json::object fields) {
     boost::json::object line;
     line["time"] = domain::format_rfc3339_ms(domain::now_unix_ms());
@@ -38,13 +47,15 @@ void log_request(std::string_view method, std::string_view path, unsigned status
     // Built by hand: this runs for every request. The path is escaped by the
     // serializer because it is client input.
     std::string line;
-    line.reserve(160 + path.size());
+    const std::string route = printable_text(path);
+    line.reserve(160 + route.size());
     line += "{\"time\":\"";
     line += domain::format_rfc3339_ms(domain::now_unix_ms());
     line += "\",\"level\":\"info\",\"msg\":\"request\",\"method\":";
-    line += boost::json::serialize(boost::json::string_view(method.data(), method.size()));
+    const std::string verb = printable_text(method);
+    line += boost::json::serialize(boost::json::string_view(verb.data(), verb.size()));
     line += ",\"route\":";
-    line += boost::json::serialize(boost::json::string_view(path.data(), path.size()));
+    line += boost::json::serialize(boost::json::string_view(route.data(), route.size()));
     line += ",\"status\":" + std::to_string(status);
     line += ",\"duration_us\":" + std::to_string(duration_us);
     line += ",\"bytes_in\":" + std::to_string(bytes_in);

@@ -3,15 +3,20 @@
 // io_context, and shuts down cleanly on SIGINT/SIGTERM (stop accepting,
 // finish in-flight requests, commit what is queued, checkpoint, exit 0).
 // `observability-server restore ...` restores a backup instead.
+#include "backup/backup_job.hpp"
+#include "persistence/database_lock.hpp"
 #include "persistence/event_writer.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/read_pool.hpp"
 #include "server/app.hpp"
+#include "server/artifacts/artifact_service.hpp"
+#include "server/completion_inbox.hpp"
 #include "server/config.hpp"
-#include "server/http_listener.hpp"
+#include "server/http/listener.hpp"
 #include "server/log.hpp"
+#include "server/routes/table.hpp"
 #include "server/startup.hpp"
-#include "server/stream_hub.hpp"
+#include "server/stream/stream_hub.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -46,6 +51,13 @@ int serve(server::config cfg) {
     }
     server::raise_descriptor_limit();
     std::filesystem::create_directories(server::effective_data_dir(cfg));
+    // One server per database: a second one, or a restore, is refused while
+    // this process holds the lock.
+    auto locked = persistence::try_lock_database(cfg.db_path);
+    if (!locked.lock) {
+        server::log_line("error", "cannot start: " + locked.message, {{"db", cfg.db_path}});
+        return 1;
+    }
 
     int schema_version = 0;
     try {
@@ -55,6 +67,7 @@ int serve(server::config cfg) {
         server::log_line("error", "cannot start: migrations", {{"reason", e.what()}, {"db", cfg.db_path}});
         return 1;
     }
+    server::sweep_crash_leftovers(cfg);
 
     persistence::writer_options wopts;
     wopts.db_path = cfg.db_path;
@@ -65,10 +78,22 @@ int serve(server::config cfg) {
 
     asio::io_context io(1);
     server::stream_hub hub(io.get_executor(), writer.last_offset(), server::hub_options{cfg.stream_max_subscribers});
-    server::app a(io, cfg, writer, readers, hub, schema_version);  // sets the writer's listeners
+    // Committed events reach the hub on the io thread in offset order, and
+    // before the requests that stored them are answered: the inbox runs its
+    // completions in the order the one writer thread pushed them, once a group.
+    auto inbox = std::make_shared<server::completion_inbox>(io.get_executor());
+    writer.set_commit_listener([inbox, &hub](persistence::committed_events events) {
+        inbox->push([&hub, events = std::move(events)] { hub.publish(events); });
+    });
+    writer.set_group_end_listener([inbox] { inbox->flush(); });
+    server::artifact_service artifacts(io, server::effective_data_dir(cfg), cfg.max_artifact_bytes);
+    backup::backup_runner backups(io.get_executor());
+
+    const server::route_table routes = server::build_route_table(cfg);
+    server::app a(io, cfg, server::app_parts{writer, readers, hub, artifacts, backups, inbox}, schema_version,
+                  server::route_names(routes));
     writer.start();
-    auto services = server::start_services(a);
-    server::http_listener listener(a);
+    server::http_listener listener(a, routes);
 
     // Installed before the "listening" line: whoever waits for that line may
     // send SIGTERM at once, and without a handler the signal's default action
@@ -87,8 +112,8 @@ int serve(server::config cfg) {
 
     readers.stop();
     writer.stop();  // commits what is queued and truncates the WAL
-    a.inbox().discard();  // completions for requests io.run() no longer serves
-    services.reset();
+    inbox->discard();  // completions for requests io.run() no longer serves
+    artifacts.stop();
     server::log_line("info", "stopped", {{"last_offset", writer.last_offset()}});
     return 0;
 }

@@ -5,8 +5,13 @@
 #include "backup/backup_record.hpp"
 #include "backup/restore.hpp"
 #include "domain/time.hpp"
-#include "server/artifact_routes.hpp"
+#include "backup/leftovers.hpp"
+#include "backup/s3_config.hpp"
+#include "persistence/sqlite_handle.hpp"
 #include "server/log.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include <sys/resource.h>
 
@@ -27,29 +32,15 @@ void raise_descriptor_limit() {
     ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
-struct services {
-    std::unique_ptr<artifact_service> artifacts;  // file I/O workers of the artifact routes
-    std::unique_ptr<backup::backup_runner> backups;  // curl multi + the backup worker
-};
-
-void services_deleter::operator()(services* s) const {
-    if (s->artifacts) s->artifacts->stop();
-    delete s;  // the backup runner stops a backup in progress and joins its worker
-}
-
-services_handle start_services(app& a) {
-    services_handle s(new services);
-    const auto& cfg = a.cfg();
-    s->artifacts = std::make_unique<artifact_service>(a.io(), effective_data_dir(cfg), cfg.max_artifact_bytes);
-    a.artifacts = s->artifacts.get();
+void sweep_crash_leftovers(const config& cfg) {
+    const auto swept = backup::sweep_backup_leftovers(effective_data_dir(cfg), cfg.db_path);
+    if (swept.removed > 0)
+        log_line("info", "removed what an interrupted backup or restore left",
+                 {{"files", swept.removed}, {"bytes", swept.bytes}});
+    for (const auto& error : swept.errors) log_line("warning", "cannot remove a leftover", {{"reason", error}});
+    auto db = persistence::open_database(cfg.db_path, false, cfg.sync);
     // A backup that a crash interrupted stays "running" in the history: say it failed.
-    {
-        auto db = persistence::open_database(cfg.db_path, false, cfg.sync);
-        backup::mark_interrupted_backups(db.get(), domain::now_unix_ms());
-    }
-    s->backups = std::make_unique<backup::backup_runner>(a.io().get_executor());
-    a.backups = s->backups.get();
-    return s;
+    backup::mark_interrupted_backups(db.get(), domain::now_unix_ms());
 }
 
 int run_restore_command(int argc, char** argv) {
@@ -68,6 +59,17 @@ void log_startup(app& a, unsigned short port) {
         {"durability", cfg.sync == persistence::durability::full ? "full" : "normal"},
         {"auth", a.auth().open() ? "none (loopback only)" : "bearer keys"},
     };
+    // Whether POST /observability/backup can upload, and where; never keys.
+    if (auto s3 = backup::s3_config_from_env())
+        fields["s3_backups"] = boost::json::object{
+            {"bucket", s3->bucket}, {"endpoint", s3->endpoint.empty() ? "AWS" : s3->endpoint}, {"prefix", s3->prefix}};
+    else
+        fields["s3_backups"] = "not configured (POST /observability/backup?upload=false keeps backups local)";
+    if (!cfg.cors_origins.empty()) {
+        boost::json::array origins;
+        for (const auto& o : cfg.cors_origins) origins.push_back(boost::json::string(o));
+        fields["cors_origins"] = std::move(origins);
+    }
     if (a.auth().open() && !cfg.insecure_no_auth)
         log_line("warning", "no API key configured: every client on this machine has full access; "
                             "the server listens on loopback only");

@@ -1,12 +1,11 @@
 // Startup and shutdown pieces of main.cpp that are worth naming: the auth
-// policy, the descriptor limit, the startup log line, the optional services
-// (artifacts, backups) and the `restore` subcommand.
+// policy, the descriptor limit, the sweep of crash leftovers, the startup
+// log line and the `restore` subcommand.
 #pragma once
 
 #include "server/app.hpp"
 #include "server/config.hpp"
 
-#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,17 +19,14 @@ std::optional<std::string> check_auth_policy(const config& cfg);
 // connections); silently keeps the old limit when not allowed.
 void raise_descriptor_limit();
 
-// The services that live beside the app (artifact worker, ...); destroying
-// the handle stops them. Sets the app's pointers to them.
-struct services;
-struct services_deleter {
-    void operator()(services* s) const;
-};
-using services_handle = std::unique_ptr<services, services_deleter>;
-services_handle start_services(app& a);
+// Removes what a killed backup or restore left (backup/leftovers.hpp) and
+// marks the backups a crash interrupted as failed. REQUIRES: the database
+// lock is held.
+void sweep_crash_leftovers(const config& cfg);
 
 // The startup line: version, listen address, database, schema version,
-// durability, and whether keys are required.
+// durability, whether keys are required, S3 backups (bucket and endpoint,
+// never keys) and CORS origins.
 void log_startup(app& a, unsigned short port);
 
 // `observability-server restore SOURCE --db PATH [--force]`: the exit code.

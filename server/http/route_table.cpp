@@ -1,0 +1,91 @@
+// Matching requests against the route table; see route_table.hpp. Paths are
+// compared segment by segment (empty segments, as in "//", are skipped);
+// a pattern segment "{name}" takes any one segment, %-decoded.
+#include "server/http/route_table.hpp"
+
+namespace obs::server {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+    std::vector<std::string_view> parts;
+    while (!path.empty()) {
+        if (path.front() == '/') {
+            path.remove_prefix(1);
+            continue;
+        }
+        const auto slash = path.find('/');
+        parts.push_back(path.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash);
+    }
+    return parts;
+}
+
+bool is_param(std::string_view segment) {
+    return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out.push_back(s[i]);
+            continue;
+        }
+        if (i + 2 >= s.size()) return std::nullopt;
+        const int hi = hex_value(s[i + 1]);
+        const int lo = hex_value(s[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return out;
+}
+
+route_table::route_table(std::vector<route> rows) : rows_(std::move(rows)) {}
+
+route_table::match route_table::find(std::string_view method, std::string_view path) const {
+    const auto parts = split_path(path);
+    match result;
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+        const route& row = rows_[i];
+        const auto pattern = split_path(row.pattern);
+        if (pattern.size() != parts.size()) continue;
+        bool same = true;
+        for (std::size_t k = 0; k < parts.size() && same; ++k)
+            same = is_param(pattern[k]) || pattern[k] == parts[k];
+        if (!same) continue;
+        result.path_known = true;
+        if (!result.allow.empty()) result.allow += ", ";
+        result.allow += row.method;
+        if (row.method == "GET") result.allow += ", HEAD";
+        const bool method_matches = row.method == method || (method == "HEAD" && row.method == "GET");
+        if (!method_matches || result.row != nullptr) continue;
+        std::vector<std::pair<std::string_view, std::string>> params;
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+            if (!is_param(pattern[k])) continue;
+            auto decoded = percent_decode(parts[k]);
+            if (!decoded) {
+                result.bad_encoding = true;
+                return result;
+            }
+            params.emplace_back(pattern[k].substr(1, pattern[k].size() - 2), std::move(*decoded));
+        }
+        result.row = &row;
+        result.index = i;
+        result.params = std::move(params);
+    }
+    return result;
+}
+
+}  // namespace obs::server

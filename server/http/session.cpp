@@ -1,0 +1,304 @@
+// One HTTP connection; see session.hpp. Framing rules (RFC 9112): a request
+// whose Transfer-Encoding does not end in `chunked` is refused and the
+// connection closed, since its body length is unknown and its bytes would
+// otherwise be read as a second request (smuggling); an HTTP/1.1 request
+// needs a Host; the target must be a path (origin-form). The idle timeout
+// runs until a request's first byte, the header timeout from then to the end
+// of its head, on every request of a keep-alive connection.
+#include "server/http/session.hpp"
+
+#include "server/app.hpp"
+#include "server/http/body.hpp"
+#include "server/http/listener.hpp"
+#include "server/http/query.hpp"
+#include "server/http/respond.hpp"
+#include "server/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <limits>
+#include <optional>
+
+namespace obs::server {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t header_limit_bytes = 16 * 1024;
+
+// Counts the connection as open for as long as the session lives.
+struct connection_count {
+    server_counters& c;
+    explicit connection_count(server_counters& counters) : c(counters) { ++c.open_connections; }
+    ~connection_count() { --c.open_connections; }
+};
+
+// Marks a socket idle (closable by shutdown) for the guard's lifetime.
+struct idle_mark {
+    std::unordered_set<tcp::socket*>& set;
+    tcp::socket* socket;
+    idle_mark(std::unordered_set<tcp::socket*>& s, tcp::socket* sock) : set(s), socket(sock) { set.insert(socket); }
+    ~idle_mark() { set.erase(socket); }
+};
+
+bool is_parse_error(const boost::system::error_code& ec) {
+    return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// The last coding of a Transfer-Encoding value ("gzip, chunked" -> "chunked").
+std::string last_coding(std::string_view value) {
+    const auto comma = value.rfind(',');
+    auto last = comma == std::string_view::npos ? value : value.substr(comma + 1);
+    while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+    while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+    return lower(last);
+}
+
+// Why the head cannot be served, before any route is looked at.
+std::optional<api_error> framing_problem(const http::request<http::empty_body>& h) {
+    if (auto te = h.find(http::field::transfer_encoding); te != h.end()) {
+        if (last_coding(te->value()) != "chunked")
+            return make_error(error_code::bad_request, "Transfer-Encoding must end with chunked");
+        if (h.find(http::field::content_length) != h.end())
+            return make_error(error_code::bad_request, "a request may not have both Transfer-Encoding and Content-Length");
+    }
+    if (h.version() >= 11 && h.find(http::field::host) == h.end())
+        return make_error(error_code::bad_request, "an HTTP/1.1 request needs a Host header");
+    const auto target = h.target();
+    if (target.empty() || target.front() != '/')
+        return make_error(error_code::bad_request, "the request target must be a path such as /healthz");
+    return std::nullopt;
+}
+
+// The upload body, read chunk by chunk through Beast's buffer_body. The
+// interim 100 Continue, when asked for, goes out on the first read: a
+// handler that refuses from the head alone never invites the body.
+class socket_body_reader final : public body_reader {
+public:
+    socket_body_reader(app& a, beast::tcp_stream& stream, beast::flat_buffer& buffer, head_parser& head,
+                       bool expect_continue)
+        : app_(a), stream_(stream), buffer_(buffer), parser_(std::move(head)), expect_continue_(expect_continue) {
+        parser_.body_limit(std::numeric_limits<std::uint64_t>::max());  // the handler counts its own limit
+    }
+
+    asio::awaitable<chunk> read(std::span<char> into) override {
+        if (parser_.is_done()) co_return chunk{status::end, 0};
+        if (expect_continue_) {
+            expect_continue_ = false;
+            if (!co_await write_continue(stream_, app_)) co_return chunk{status::gone, 0};
+        }
+        for (;;) {
+            parser_.get().body().data = into.data();
+            parser_.get().body().size = into.size();
+            // Per chunk: a slow but steady upload of a large file is fine.
+            stream_.expires_after(std::chrono::milliseconds(app_.cfg().body_timeout_ms));
+            auto [ec, n] = co_await http::async_read(stream_, buffer_, parser_, use_tuple);
+            if (ec == http::error::need_buffer) ec = {};
+            const std::size_t got = into.size() - parser_.get().body().size;
+            received_ += n;
+            if (ec)
+                co_return chunk{is_parse_error(ec) && ec != http::error::partial_message ? status::bad_http : status::gone,
+                                0};
+            if (got > 0) co_return chunk{status::data, got};
+            if (parser_.is_done()) co_return chunk{status::end, 0};
+        }
+    }
+
+    bool done() const override { return parser_.is_done(); }
+    bool keep_alive() const { return parser_.get().keep_alive(); }
+    std::size_t received() const { return received_; }
+
+private:
+    app& app_;
+    beast::tcp_stream& stream_;
+    beast::flat_buffer& buffer_;
+    http::request_parser<http::buffer_body> parser_;
+    bool expect_continue_;
+    std::size_t received_ = 0;
+};
+
+request request_of(const http::request<http::empty_body>& h) {
+    request req;
+    req.method = std::string(h.method_string());
+    req.target = std::string(h.target());
+    req.path = req.target.substr(0, req.target.find('?'));
+    req.headers.reserve(8);
+    for (const auto& field : h) req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    return req;
+}
+
+// The stream's ?access_token= (EventSource cannot send headers), or "".
+std::string access_token_of(std::string_view target) {
+    auto params = parse_query(target, false);
+    if (!params) return "";
+    for (const auto& [key, value] : *params)
+        if (key == "access_token") return value;
+    return "";
+}
+
+// Runs the handler; an exception is a bug: logged, answered 500.
+asio::awaitable<handler_result> call_handler(app& a, const route& row, request req) {
+    const std::string path = req.path;
+    try {
+        auto handle = row.handle;
+        co_return co_await handle(a, std::move(req));
+    } catch (const std::exception& e) {
+        log_line("error", "request failed", {{"route", printable_text(path)}, {"error", e.what()}});
+    }
+    co_return make_error(error_code::internal, "internal error");
+}
+
+}  // namespace
+
+asio::awaitable<void> run_http_session(app& a, http_listener& listener, tcp::socket socket) {
+    connection_count counted(a.counters());
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    const auto& cfg = a.cfg();
+    bool first = true;
+
+    while (!listener.stopping()) {
+        // Idle until the request's first byte, then the header timeout.
+        if (buffer.size() == 0 && !first) {
+            idle_mark idle(listener.idle(), &stream.socket());
+            stream.expires_after(std::chrono::milliseconds(cfg.idle_timeout_ms));
+            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+            if (ec) break;
+            buffer.commit(n);
+        }
+        head_parser head;
+        head.header_limit(header_limit_bytes);
+        head.body_limit(std::numeric_limits<std::uint64_t>::max());  // each body mode sets its own
+        stream.expires_after(std::chrono::milliseconds(cfg.header_timeout_ms));
+        boost::system::error_code ec;
+        {
+            std::optional<idle_mark> idle;
+            if (first) idle.emplace(listener.idle(), &stream.socket());
+            std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, head, use_tuple);
+        }
+        first = false;
+        answer_context ctx;
+        ctx.started = std::chrono::steady_clock::now();
+        if (ec) {
+            // A parse error gets its answer; end of stream, a timeout or a reset just ends.
+            if (is_parse_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {
+                ++a.counters().requests;
+                ctx.method = "-";
+                ctx.path = "-";
+                const bool headers_too_large = ec == http::error::header_limit;
+                const auto refusal = make_error(headers_too_large ? error_code::headers_too_large : error_code::bad_request,
+                                                headers_too_large ? "request headers are larger than 16 KiB"
+                                                                  : "malformed HTTP request: " + ec.message());
+                response answer = error_answer(refusal);
+                co_await respond(a, stream, std::move(ctx), std::move(answer), false);
+            }
+            break;
+        }
+        ++a.counters().requests;
+        const auto& h = head.get();
+        request req = request_of(h);
+        ctx.method = req.method;
+        ctx.path = req.path;
+        listener.cors().add_answer_headers(req.header("origin"), ctx.extra_headers);
+        bool keep_alive = h.keep_alive() && !listener.stopping();
+
+        // Refusals from the head: the body, if any, is not read, so the
+        // connection closes after the answer unless there was none.
+        std::optional<response> early;
+        auto found = listener.routes().find(req.method, req.path);
+        if (auto problem = framing_problem(h)) {
+            keep_alive = false;
+            early = error_answer(*problem);
+        } else if (found.bad_encoding) {
+            early = error_answer(make_error(error_code::bad_request, "the path has a malformed %-escape"));
+        } else if (req.method == "OPTIONS" && found.path_known) {
+            // A CORS preflight (or a plain OPTIONS): the path's methods.
+            http_answer preflight{204, "", "", {{"Allow", found.allow + ", OPTIONS"}}};
+            listener.cors().add_preflight_headers(req.header("origin"), found.allow, preflight.headers);
+            early = std::move(preflight);
+        } else if (found.row == nullptr) {
+            const api_error e = found.path_known
+                                    ? make_error(error_code::method_not_allowed, req.method + " is not allowed here")
+                                    : make_error(error_code::not_found, "no route " + req.path);
+            http_answer answer = error_answer(e);
+            if (found.path_known) answer.headers.emplace_back("Allow", found.allow);
+            early = std::move(answer);
+        } else if (found.row->needs) {
+            const std::string token = found.row->body == body_mode::event_stream ? access_token_of(req.target) : "";
+            if (auto denied = a.auth().check(req.header("authorization").value_or(""), token, *found.row->needs))
+                early = error_answer(*denied);
+        }
+        if (found.row != nullptr) ctx.route_index = found.index;
+        if (early) {
+            const bool unread = !head.is_done();
+            const bool reuse = co_await respond(a, stream, std::move(ctx), std::move(*early), keep_alive && !unread);
+            if (unread) co_await drain_after_refusal(stream);
+            if (!reuse || unread) break;
+            continue;
+        }
+        const route& row = *found.row;
+        req.params = std::move(found.params);
+
+        std::optional<socket_body_reader> upload;
+        if (row.body == body_mode::upload) {
+            const bool expect = lower(h[http::field::expect]) == "100-continue" && !head.is_done();
+            upload.emplace(a, stream, buffer, head, expect);
+            req.upload = &*upload;
+        } else if (!head.is_done() || row.body == body_mode::buffered) {
+            // A route without a body still reads (and drops) one that comes.
+            const std::size_t limit = row.body == body_mode::buffered ? row.body_limit : cfg.max_body_bytes;
+            if (row.body == body_mode::buffered && lower(h[http::field::expect]) == "100-continue" &&
+                !head.is_done() && !(head.content_length() && *head.content_length() > limit)) {
+                if (!co_await write_continue(stream, a)) break;
+            }
+            const bool was_done = head.is_done();
+            auto read = co_await read_buffered_body(stream, buffer, head, limit,
+                                                    std::chrono::milliseconds(cfg.body_timeout_ms));
+            ctx.bytes_in = read.bytes_in;
+            if (!read.body) {
+                const bool usable = read.connection_usable || was_done;
+                response refused = error_answer(read.body.error());
+                const bool reuse = co_await respond(a, stream, std::move(ctx), std::move(refused), keep_alive && usable);
+                if (!usable) co_await drain_after_refusal(stream);
+                if (!reuse || !usable) break;
+                continue;
+            }
+            if (row.body == body_mode::buffered) req.body = std::move(*read.body);
+        }
+
+        handler_result result = co_await call_handler(a, row, std::move(req));
+        response r = result ? std::move(*result) : response(error_answer(result.error()));
+        bool body_consumed = true;
+        if (upload) {
+            ctx.bytes_in = upload->received();
+            body_consumed = upload->done();
+            keep_alive = keep_alive && upload->keep_alive();
+        }
+        const bool reuse = co_await respond(a, stream, std::move(ctx), std::move(r), keep_alive && body_consumed);
+        if (!body_consumed) co_await drain_after_refusal(stream);
+        if (!reuse || !body_consumed) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+}
+
+}  // namespace obs::server

@@ -1,0 +1,329 @@
+// The stream's I/O: see stream_session.hpp. One coroutine per stream writes;
+// two callback chains share its connection state: a pending read that
+// notices the client leaving (EventSource sends nothing after its request:
+// whatever arrives is dropped, and the read's end means the client is gone)
+// and a watchdog that cancels a write stuck past the write timeout. Every
+// queued frame goes out in one gathered write, and a busy stream's writes
+// are spaced by flush_interval, so socket writes (the limit on one core)
+// grow with streams, not with events.
+#include "server/stream/stream_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+namespace obs::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using event_page = persistence::replay_page;
+
+// Per-frame vectors this long are released after a flush instead of kept,
+// so 10,000 idle streams do not each hold the capacity of their busiest one.
+constexpr std::size_t kept_capacity = 256;
+
+// The state the stream coroutine shares with its read and watchdog callbacks.
+struct connection {
+    connection(asio::ip::tcp::socket s, subscription sb, std::chrono::milliseconds timeout)
+        : socket(std::move(s)), sub(std::move(sb)), watchdog(socket.get_executor()), write_timeout(timeout) {}
+
+    void cancel_io() {
+        boost::system::error_code ignored;
+        socket.cancel(ignored);
+    }
+
+    asio::ip::tcp::socket socket;
+    subscription sub;
+    asio::steady_timer watchdog;  // armed only while a write is in flight
+    std::chrono::milliseconds write_timeout;
+    std::optional<clock::time_point> write_started;  // set while a write is in flight
+    bool watchdog_armed = false;
+    bool done = false;                    // the coroutine finished: callbacks stop
+    std::array<char, 256> discard{};      // what the client sends is read and dropped
+};
+
+void arm_watchdog(const std::shared_ptr<connection>& c, clock::time_point due) {
+    c->watchdog_armed = true;
+    c->watchdog.expires_at(due);
+    c->watchdog.async_wait([c](boost::system::error_code ec) {
+        c->watchdog_armed = false;
+        if (ec || c->done || !c->write_started) {
+            return;  // no write in flight: re-armed by the next write
+        }
+        const auto write_due = *c->write_started + c->write_timeout;
+        if (clock::now() >= write_due) {
+            c->cancel_io();  // the write completes with operation_aborted
+            return;
+        }
+        arm_watchdog(c, write_due);  // a later write is in flight now
+    });
+}
+
+void watch_client(const std::shared_ptr<connection>& c) {
+    c->socket.async_read_some(asio::buffer(c->discard), [c](boost::system::error_code ec, std::size_t) {
+        if (c->done) {
+            return;
+        }
+        if (!ec) {
+            watch_client(c);
+            return;
+        }
+        // Gone (or our own cancel): free the queue now and wake the writer.
+        c->sub->close();
+    });
+}
+
+// One gathered write of `frames`, bounded by the write timeout.
+asio::awaitable<bool> write_frames(std::shared_ptr<connection> c, const std::vector<shared_frame>& frames,
+                                   std::vector<asio::const_buffer>& buffers) {
+    buffers.clear();
+    for (const auto& f : frames) {
+        buffers.emplace_back(f->data(), f->size());
+    }
+    c->write_started = clock::now();
+    if (!c->watchdog_armed) {
+        arm_watchdog(c, *c->write_started + c->write_timeout);
+    }
+    const auto [ec, n] = co_await asio::async_write(c->socket, buffers, asio::as_tuple(asio::use_awaitable));
+    c->write_started.reset();
+    if (buffers.capacity() > kept_capacity) {
+        std::vector<asio::const_buffer>().swap(buffers);
+    }
+    co_return !ec;
+}
+
+void release_frames(std::vector<shared_frame>& frames) {
+    if (frames.capacity() > kept_capacity) {
+        std::vector<shared_frame>().swap(frames);
+    } else {
+        frames.clear();
+    }
+}
+
+// The live part: flush the queue, ping while idle, overflow and close.
+asio::awaitable<void> live_loop(std::shared_ptr<connection> c, stream_settings settings,
+                                std::vector<asio::const_buffer>& buffers) {
+    stream_subscriber& sub = *c->sub;
+    const bool pings = settings.ping_interval.count() > 0;
+    const auto next_ping_after = [&] { return pings ? clock::now() + settings.ping_interval : clock::time_point::max(); };
+    auto next_ping = next_ping_after();
+    auto next_flush = clock::time_point::min();
+    std::vector<shared_frame> frames;
+    for (;;) {
+        if (sub.closed()) {
+            co_return;
+        }
+        if (sub.overflowed()) {
+            frames.clear();
+            frames.push_back(overflow_frame(sub.position()));
+            co_await write_frames(c, frames, buffers);
+            co_return;
+        }
+        if (sub.queued_frames() > 0 && clock::now() < next_flush) {
+            // Written a moment ago: let more frames join the next write. An
+            // idle stream's first frame goes out at once.
+            co_await sub.hold(next_flush);
+            continue;
+        }
+        if (sub.take_all(frames) > 0) {
+            next_flush = clock::now() + settings.flush_interval;
+            if (!co_await write_frames(c, frames, buffers)) {
+                co_return;
+            }
+            sub.note_sent(frames.size());
+            release_frames(frames);
+            next_ping = next_ping_after();
+            continue;
+        }
+        if (clock::now() >= next_ping) {
+            frames.push_back(ping_frame());
+            if (!co_await write_frames(c, frames, buffers)) {
+                co_return;
+            }
+            frames.clear();
+            next_ping = next_ping_after();
+            continue;
+        }
+        co_await sub.wait(next_ping);
+    }
+}
+
+asio::awaitable<void> serve(std::shared_ptr<connection> c, stream_query query, stream_context ctx) {
+    std::vector<asio::const_buffer> buffers;
+    watch_client(c);
+    std::vector<shared_frame> opening;  // a named vector: GCC 12 mishandles a braced list in co_await
+    opening.push_back(std::make_shared<const std::string>(ctx.head.empty() ? stream_response_head() : ctx.head));
+    opening.push_back(retry_frame(ctx.settings.retry));
+    if (!co_await write_frames(c, opening, buffers)) {
+        co_return;
+    }
+    if (query.last_event_id) {
+        replay_page_source source = ctx.replay;
+        if (!source) {
+            if (ctx.readers == nullptr) {
+                throw std::logic_error("stream_context has no read_pool for the replay");
+            }
+            source = read_pool_page_source(*ctx.readers, c->sub->filter().to_offset_filter(),
+                                           ctx.settings.replay_scan_rows);
+        }
+        frame_sink sink = [c, &buffers](const std::vector<shared_frame>& frames) {
+            return write_frames(c, frames, buffers);
+        };
+        const auto end = co_await replay_until_live(c->sub, *query.last_event_id, std::move(source),
+                                                    std::move(sink), ctx.settings.replay_page_size);
+        if (end == replay_end::closed || end == replay_end::sink_failed) {
+            co_return;
+        }
+    }
+    co_await live_loop(c, ctx.settings, buffers);
+}
+
+// Reads one page on a reader thread and resumes on the caller's executor.
+asio::awaitable<event_page> read_page(persistence::read_pool* readers, persistence::offset_filter filter,
+                                      std::int64_t after, std::int64_t up_to, std::size_t limit,
+                                      std::size_t scan_rows) {
+    auto init = [readers, scan_rows](auto handler, persistence::offset_filter f, std::int64_t a, std::int64_t u,
+                                     std::size_t l) {
+        auto ex = asio::get_associated_executor(handler);
+        // The read_pool's jobs are std::function (copyable): share the handler.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        // Keeps run()/run_for() from returning while the page is read.
+        auto work = asio::make_work_guard(ex);
+        const bool queued = readers->post([shared, work, f = std::move(f), a, u, l, scan_rows](sqlite3* db) {
+            std::exception_ptr error;
+            event_page page;
+            try {
+                page = persistence::read_replay_page(db, a, u, f, l, scan_rows);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            asio::post(work.get_executor(), [shared, error, page = std::move(page)]() mutable {
+                (*shared)(error, std::move(page));
+            });
+        });
+        if (!queued) {
+            asio::post(ex, [shared]() mutable {
+                (*shared)(std::make_exception_ptr(std::runtime_error("the reader queue is full")), event_page{});
+            });
+        }
+    };
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, event_page)>(
+        init, asio::use_awaitable, std::move(filter), after, up_to, limit);
+}
+
+}  // namespace
+
+const std::string& stream_response_head() {
+    static const std::string head =
+        "HTTP/1.1 200 OK\r\n"
+        "Content-Type: text/event-stream\r\n"
+        "Cache-Control: no-store\r\n"
+        "X-Accel-Buffering: no\r\n"
+        "Connection: close\r\n"
+        "\r\n";
+    return head;
+}
+
+boost::system::result<subscription, api_error> open_event_stream(stream_hub& hub, const stream_query& query,
+                                                                 const stream_settings& settings) {
+    return hub.subscribe(filter_of(query), settings.queue);
+}
+
+replay_page_source read_pool_page_source(persistence::read_pool& readers, persistence::offset_filter filter,
+                                         std::size_t scan_rows) {
+    return [readers = &readers, filter = std::move(filter), scan_rows](std::int64_t after, std::int64_t up_to,
+                                                                       std::size_t limit) {
+        return read_page(readers, filter, after, up_to, limit, scan_rows);
+    };
+}
+
+asio::awaitable<replay_end> replay_until_live(subscription sub, std::int64_t after_offset,
+                                              replay_page_source source, frame_sink sink, std::size_t page_size) {
+    sub->set_position(after_offset);
+    const std::int64_t up_to = sub->start_offset();
+    std::int64_t cursor = after_offset;
+    std::vector<shared_frame> frames;
+    while (cursor < up_to) {
+        if (sub->closed()) {
+            co_return replay_end::closed;
+        }
+        if (sub->overflowed()) {
+            co_return replay_end::overflowed;
+        }
+        const event_page page = co_await source(cursor, up_to, page_size);
+        if (sub->closed()) {
+            co_return replay_end::closed;  // the client left while the page was read
+        }
+        frames.clear();
+        std::int64_t last = cursor;
+        for (const auto& ev : page.events) {
+            if (ev.offset > last && ev.offset <= up_to) {  // a source out of order cannot duplicate
+                frames.push_back(encode_event_frame(ev));
+                last = ev.offset;
+            }
+        }
+        if (!frames.empty()) {
+            if (!co_await sink(frames)) {
+                co_return replay_end::sink_failed;
+            }
+            sub->note_sent(frames.size());
+        }
+        const std::int64_t next = std::min(std::max(page.scanned_to, last), up_to);
+        if (next <= cursor) {
+            throw std::logic_error("the replay's page source made no progress");
+        }
+        cursor = next;
+        sub->advance_to(cursor);  // every matching event up to it is written
+    }
+    // Every matching event up to H is written; the live queue holds the rest.
+    sub->advance_to(up_to);
+    if (sub->closed()) {
+        co_return replay_end::closed;
+    }
+    co_return sub->overflowed() ? replay_end::overflowed : replay_end::caught_up;
+}
+
+asio::awaitable<void> run_event_stream(asio::ip::tcp::socket socket, stream_query query, subscription sub,
+                                       stream_context ctx) {
+    auto c = std::make_shared<connection>(std::move(socket), std::move(sub), ctx.settings.write_timeout);
+    // Shutdown and a departed client cancel whatever I/O is in flight.
+    c->sub->set_close_hook([weak = std::weak_ptr<connection>(c)] {
+        if (auto conn = weak.lock()) {
+            conn->cancel_io();
+        }
+    });
+    const auto log_error = ctx.log_error;
+    std::string failure;
+    try {
+        co_await serve(c, std::move(query), std::move(ctx));
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    c->done = true;
+    c->sub->close();
+    c->watchdog.cancel();
+    boost::system::error_code ignored;
+    c->socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    c->socket.close(ignored);
+    if (!failure.empty() && log_error) {
+        log_error("event stream ended: " + failure);
+    }
+}
+
+}  // namespace obs::server
