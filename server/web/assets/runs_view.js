@@ -61,7 +61,7 @@ export function mountRunsView(root, query, navigate) {
   const cols = ['Status', 'Run', 'Agent', 'Tags', 'Started', 'Duration', 'Steps', 'Errors', 'Tokens', 'Cost'];
   const head = h('div', { class: 'runs-head', 'aria-hidden': 'true' }, cols.map((c) => h('span', null, c)));
   const list = new VList({
-    rowHeight: 40, label: 'Runs, newest first', render: (i, el) => renderRow(i, el),
+    rowHeight: 40, fitContent: true, label: 'Runs, newest first', render: (i, el) => renderRow(i, el),
     onActivate: (i) => { const r = vs.runs[i]; if (r) navigate('#/run/' + encodeURIComponent(r.id)); },
   });
   const more = h('button', { class: 'btn', type: 'button', hidden: true, onclick: () => loadPage() }, 'Load more');

@@ -9,7 +9,7 @@ import { h } from './util.js';
 let nextId = 0;
 
 export class VList {
-  // opts: rowHeight, role ('listbox' | 'tree'), label, render(index, el)
+  // opts: rowHeight, role ('listbox' | 'tree'), label, fitContent, render(index, el)
   // (fill the row element), onSelect(index), onActivate(index),
   // onCollapse(index), onExpand(index), onScrollUp() (the user left the end).
   constructor(opts) {
@@ -39,6 +39,9 @@ export class VList {
   setCount(n) {
     this.count = n;
     this.spacer.style.height = n * this.rowHeight + 'px';
+    // fitContent: as tall as its rows, so a short list leaves no empty box
+    // (the parent's flex layout still caps it for a long one)
+    if (this.opts.fitContent) this.el.style.height = Math.max(n, 2) * this.rowHeight + 'px';
     if (this.selected >= n) this.selected = n - 1;
     this.invalidate();
   }
