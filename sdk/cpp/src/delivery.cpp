@@ -32,7 +32,7 @@ using namespace std::chrono_literals;
 using detail::queued_event;
 
 constexpr auto backoff_first = 100ms;
-constexpr auto backoff_max = 30s;
+constexpr auto backoff_max = 10s;  // an agent waits at most this long after an outage ends
 
 // The number after `"key":` in `body`, or 0.
 std::uint64_t number_after(std::string_view body, std::string_view key) {
