@@ -154,7 +154,10 @@ async function screenshot(page, name) {
   const file = path.join(shotDir, name + '.png');
   await page.screenshot({ path: file });
   shotsTaken.push(file);
-  if (opts.updateDocs) fs.copyFileSync(file, path.join(ROOT, 'docs/screenshots', name + '.png'));
+  if (opts.updateDocs) {
+    fs.mkdirSync(path.join(ROOT, 'docs/screenshots'), { recursive: true });
+    fs.copyFileSync(file, path.join(ROOT, 'docs/screenshots', name + '.png'));
+  }
   return file;
 }
 

@@ -406,7 +406,7 @@ const cases = {
     await page.waitForSelector('.run-row[data-run-id="keyed-1"]', { timeout: 5000 });
     assert(await page.evaluate(() => localStorage.getItem('obs.api_key')) === 'reader-key-0123456789', 'the key is kept in local storage');
     // the stream works with access_token: a step appears live in the run view
-    await page.click('.run-row[data-run-id="keyed-1"] a');
+    await page.evaluate(() => document.querySelector('.run-row[data-run-id="keyed-1"] a').click());
     await page.waitForFunction(() => window.__obs.stream.status === 'live', { timeout: 10000 });
     const res = await steps(api, r.id, [{ type: 'thought', payload: { text: 'live behind a key' } }], admin);
     await page.waitForSelector(`.vl-row.step[data-seq="${res.events[0].seq}"]`, { timeout: 3000 });

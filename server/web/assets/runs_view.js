@@ -110,7 +110,8 @@ export function mountRunsView(root, query, navigate) {
       h('span', { class: 'agent-cell' }, r.agent || ''),
       h('span', { class: 'tags' }, (r.tags || []).slice(0, 4).map((t) => h('span', { class: 'tag' }, t))),
       h('span', null, timeEl(r.started_at)),
-      h('span', { class: 'num' }, dur != null ? duration(dur) : '—'),
+      h('span', { class: 'num dur', dataset: r.duration_ms == null && r.status === 'running' && r.started_at ? { since: r.started_at } : null },
+        dur != null ? duration(dur) : '—'),
       h('span', { class: 'num' }, int(r.step_count)),
       h('span', { class: 'num' + (r.error_count ? ' bad' : '') }, int(r.error_count)),
       h('span', { class: 'num' }, tokens == null ? '…' : int(tokens)),
@@ -199,8 +200,10 @@ export function mountRunsView(root, query, navigate) {
     flush();
   }
 
-  // Running rows' durations tick.
-  const ticker = setInterval(() => { if (vs.runs.some((r) => r.status === 'running')) list.invalidate(); }, 1000);
+  // Running rows' durations tick (their cells only: rows are not rebuilt).
+  const ticker = setInterval(() => {
+    for (const cell of list.el.querySelectorAll('.dur[data-since]')) cell.textContent = duration(Date.now() - ms(cell.dataset.since));
+  }, 1000);
 
   function onKey(e) {
     if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
