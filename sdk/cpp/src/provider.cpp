@@ -20,13 +20,25 @@ std::string from_env_or(const std::string& given, const char* name, const char* 
     return fallback;
 }
 
+// True for http://127.x.x.x, localhost and [::1] (any port, any path).
+bool is_loopback_url(std::string_view url) {
+    const auto scheme = url.find("://");
+    auto host = url.substr(scheme == std::string_view::npos ? 0 : scheme + 3);
+    if (const auto at = host.find('@'); at != std::string_view::npos && at < host.find('/')) host.remove_prefix(at + 1);
+    return host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]");
+}
+
 }  // namespace
 
 provider::impl::impl(options o) : opts(std::move(o)) {
     url = from_env_or(opts.url, "OBS_URL", "http://127.0.0.1:8000");
     opts.api_key = from_env_or(opts.api_key, "OBS_API_KEY", "");
+    using compression = options::compression;
+    gzip = opts.body_compression == compression::gzip ||
+           (opts.body_compression == compression::automatic && !is_loopback_url(url));
+    // flush_at only triggers a send: a batch is cut at max_batch_events, and
+    // a flush_at above that leaves sending to flush_interval, flush and close.
     if (opts.flush_at == 0) opts.flush_at = 1;
-    if (opts.flush_at > detail::max_batch_events) opts.flush_at = detail::max_batch_events;
     if (!opts.report)
         opts.report = [](std::string_view message) { std::cerr << "observability: " << message << std::endl; };
     if (!opts.spool_dir.empty()) {

@@ -77,6 +77,7 @@ BOOST_FIXTURE_TEST_CASE(four_threads_are_stored_once_each_in_order_per_run, serv
     observability::options o;
     o.url = url_of(server.port());
     o.report = reports.sink();
+    o.body_compression = observability::options::compression::gzip;
     const bool gzip_expected = server_takes_gzip(server.port());
     constexpr int per_thread = 1500;
     {
@@ -123,6 +124,7 @@ BOOST_FIXTURE_TEST_CASE(a_415_to_gzip_switches_to_plain_bodies_and_loses_nothing
     observability::options o;
     o.url = url_of(proxy.port());
     o.report = reports.sink();
+    o.body_compression = observability::options::compression::gzip;
     observability::provider p(o);
     for (int i = 0; i < 300; ++i) p.log("thought", {{"text", std::to_string(i)}}, in_run("gz"));
     BOOST_TEST(p.flush(10s));
@@ -200,6 +202,18 @@ BOOST_FIXTURE_TEST_CASE(a_422_batch_is_split_and_only_the_bad_events_are_lost, s
         if (expected == 4 || expected == 13) ++expected;
         BOOST_TEST(st.at("payload").at("text").as_string() == "ok " + std::to_string(expected++));
     }
+}
+
+BOOST_FIXTURE_TEST_CASE(automatic_compression_sends_plain_bodies_to_loopback, server_fixture) {
+    fault_proxy proxy(server.port(), nullptr);
+    observability::options o;
+    o.url = url_of(proxy.port());
+    observability::provider p(o);
+    for (int i = 0; i < 10; ++i) p.log("thought", {{"text", "t"}}, in_run("auto"));
+    BOOST_TEST(p.flush(10s));
+    BOOST_TEST(!p.stats().gzip);
+    for (const auto& r : proxy.requests()) BOOST_TEST(r.headers.count("content-encoding") == 0u);
+    BOOST_TEST(stored_steps(server.port(), "auto").size() == 10u);
 }
 
 BOOST_AUTO_TEST_CASE(a_full_queue_drops_and_counts_without_blocking) {

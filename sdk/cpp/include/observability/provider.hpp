@@ -37,6 +37,12 @@ struct options {
     std::filesystem::path spool_dir;                           // empty: no spool
     std::uint64_t spool_max_bytes = std::uint64_t{1} << 30;    // then drop and count
     std::chrono::milliseconds timeout{10000};                  // one HTTP request
+    // Request bodies: gzip (while the server takes it: a 415 switches to
+    // plain), plain, or automatic: gzip except to a loopback host, where
+    // compressing costs both processes CPU and saves no network (measured by
+    // scripts/bench-sdk: about half the delivered rate on one core).
+    enum class compression { automatic, gzip, none };
+    compression body_compression = compression::automatic;
     report_sink report;                                        // empty: one line on stderr
 };
 
