@@ -24,6 +24,7 @@
 #include "server/otlp/conventions.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
 #include <unordered_map>
@@ -93,6 +94,10 @@ private:
     const trace_request& request_;
     std::int64_t now_ms_;
     std::unordered_map<std::string, std::string> conversation_runs_;  // trace id -> conversation id
+    // The memory of the JSON built for the span being mapped: an arena
+    // emptied after each span (its events keep only std::string copies), as
+    // most of the mapping's time went to allocating and freeing small nodes.
+    json::storage_ptr sp_;
     export_result result_;
     std::size_t messages_ = 0;
 };
@@ -104,7 +109,7 @@ std::string mapper::run_of(const span& s) const {
 
 json::object mapper::envelope(const span_context& c, std::string id, std::string_view type, std::int64_t ts_ms,
                               const std::optional<std::string>& parent, const std::string& run_id) const {
-    json::object e;
+    json::object e(sp_);
     e["id"] = id;
     e["run_id"] = run_id;
     e["type"] = type;
@@ -117,12 +122,12 @@ json::object mapper::envelope(const span_context& c, std::string id, std::string
 void mapper::add_run_start(const span_context& c, std::string id, const std::string& run_id,
                            const std::optional<std::string>& parent_run, std::vector<json::object>& out) const {
     const auto& a = c.s.attributes;
-    json::object payload;
+    json::object payload(sp_);
     payload["name"] = text_attribute(a, {"gen_ai.agent.name"}).value_or(c.s.name.empty() ? "trace" : c.s.name);
     payload["agent"] = text_attribute(a, {"gen_ai.agent.name", "gen_ai.agent.id"})
                            .value_or(text_attribute(c.resource, {"service.name"}).value_or("unknown"));
     if (parent_run) payload["parent_run_id"] = *parent_run;
-    json::object metadata;
+    json::object metadata(sp_);
     metadata["otel.trace_id"] = c.s.trace_id;
     metadata["otel.span_id"] = c.s.span_id;
     if (auto conversation = text_attribute(a, {"gen_ai.conversation.id"}))
@@ -135,7 +140,7 @@ void mapper::add_run_start(const span_context& c, std::string id, const std::str
 }
 
 void mapper::add_run_end(const span_context& c, const std::string& run_id, std::vector<json::object>& out) const {
-    json::object payload;
+    json::object payload(sp_);
     payload["status"] = c.s.status == static_cast<int>(status_code::error) ? "failed" : "succeeded";
     if (!c.s.status_message.empty()) payload["summary"] = c.s.status_message;
     json::object e = envelope(c, c.primary + "-end", "run_finished", c.end_ms, std::nullopt, run_id);
@@ -147,7 +152,7 @@ void mapper::add_errors(const span_context& c, std::vector<json::object>& out) c
     std::size_t exceptions = 0;
     for (const auto& ev : c.s.events) {
         if (ev.name != "exception") continue;
-        json::object payload;
+        json::object payload(sp_);
         payload["kind"] = text_attribute(ev.attributes, {"exception.type"}).value_or("exception");
         payload["message"] = text_attribute(ev.attributes, {"exception.message"})
                                  .value_or(c.s.status_message.empty() ? "exception" : c.s.status_message);
@@ -158,7 +163,7 @@ void mapper::add_errors(const span_context& c, std::vector<json::object>& out) c
         out.push_back(std::move(e));
     }
     if (exceptions > 0 || c.s.status != static_cast<int>(status_code::error)) return;
-    json::object payload;
+    json::object payload(sp_);
     payload["kind"] = text_attribute(c.s.attributes, {"error.type"}).value_or("span_error");
     payload["message"] = c.s.status_message.empty() ? "span " + c.s.name + " ended with status ERROR"
                                                     : c.s.status_message;
@@ -197,7 +202,7 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
     if (root) add_run_start(c, c.primary + "-run", c.run_id, std::nullopt, out);
 
     const auto& a = s.attributes;
-    json::object payload;
+    json::object payload(sp_);
     std::string_view type = "span";
     if (role == span_role::llm) {
         type = "llm_call";
@@ -219,7 +224,7 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
         const std::string call_id = text_attribute(a, {"gen_ai.tool.call.id", "tool_call.id"}).value_or(s.span_id);
         payload["tool"] = text_attribute(a, {"gen_ai.tool.name", "tool.name"}).value_or(s.name);
         payload["call_id"] = call_id;
-        json::value arguments = json::object();
+        json::value arguments = json::object(sp_);
         if (auto text = text_attribute(a, {"gen_ai.tool.call.arguments", "tool.parameters", "input.value"})) {
             arguments = json_or_text(*text);
             if (!arguments.is_object()) arguments = json::object{{"input", std::move(arguments)}};
@@ -237,7 +242,7 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
     out.push_back(std::move(primary));
 
     if (role == span_role::tool) {
-        json::object result;
+        json::object result(sp_);
         result["call_id"] = out.back().at("payload").at("call_id");
         if (auto text = text_attribute(a, {"gen_ai.tool.call.result", "output.value"}))
             result["output"] = json_or_text(*text);
@@ -281,9 +286,9 @@ export_result mapper::run() {
                 conversation_runs_.emplace(s.trace_id, *conversation);
 
     std::unordered_set<std::string> seen;  // trace id + span id of the spans mapped
-    std::vector<json::object> objects;
     std::vector<domain::violation> violations;
     std::size_t index = 0;
+    alignas(std::max_align_t) unsigned char arena_buffer[16384];
     for (const auto& group : request_.resources) {
         for (const auto& s : group.spans) {
             const std::size_t i = index++;
@@ -305,7 +310,9 @@ export_result mapper::run() {
                 reject(i, s, "time past the year 9999");
                 continue;
             }
-            objects.clear();
+            json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+            sp_ = json::storage_ptr(&arena);
+            std::vector<json::object> objects;  // after the arena: gone before it
             map_span(s, group.resource, objects);
             std::vector<domain::event> mapped;
             violations.clear();
@@ -314,6 +321,7 @@ export_result mapper::run() {
                 if (auto ev = domain::decode_event(v, 0, now_ms_, violations)) mapped.push_back(std::move(*ev));
                 if (!violations.empty()) break;
             }
+            sp_ = {};
             if (!violations.empty()) {
                 reject(i, s, violations.front().path + " " + violations.front().message);
                 continue;
