@@ -151,6 +151,18 @@ const cases = {
     await page.goto(base + '/#/runs?status=failed');
     await page.waitForFunction(() => document.querySelectorAll('.run-row').length === 1 && document.querySelector('.run-row').dataset.runId === 'run-beta', { timeout: 5000 });
     assert(await page.$eval('#f-status', (e) => e.value) === 'failed', 'the status select shows the URL filter');
+    // the time range: since a minute from now matches nothing; since an hour ago, everything
+    const later = new Date(Date.now() + 60000).toISOString();
+    await page.goto(base + '/#/runs?since=' + encodeURIComponent(later));
+    await page.waitForFunction(() => document.querySelector('.empty')?.textContent.includes('No run matches'), { timeout: 5000 });
+    const shownSince = await page.$eval('#f-since', (e) => e.value);
+    const wantLocal = await page.evaluate((iso) => { const d = new Date(iso); return new Date(d - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16); }, later);
+    assert(shownSince === wantLocal, `the since field shows the URL's time in local time (${shownSince} vs ${wantLocal})`);
+    await page.goto(base + '/#/runs?since=' + encodeURIComponent(new Date(Date.now() - 3600000).toISOString()));
+    await page.waitForFunction(() => document.querySelectorAll('.run-row').length === 4, { timeout: 5000 });
+    // an unknown run: a clear message, not a blank page
+    await page.goto(base + '/#/run/no-such-run');
+    await page.waitForFunction(() => document.querySelector('.error-panel')?.textContent.includes('Not found'), { timeout: 5000 });
     // cursor paging: 60 more runs, 50 a page
     const events = [];
     for (let i = 0; i < 60; i++) events.push({ run_id: `bulk-${String(i).padStart(3, '0')}`, type: 'run_started', payload: { name: `bulk ${i}`, agent: 'bulk' } });
