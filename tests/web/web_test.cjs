@@ -361,14 +361,14 @@ const cases = {
     await steps(server.url, r.id, mk('kept', 3));
     await server.stop();
     const copy = server.db + '.copy';
-    fs.copyFileSync(server.db, copy);
+    for (const ext of ['', '-wal']) if (fs.existsSync(server.db + ext)) fs.copyFileSync(server.db + ext, copy + ext);
     await server.start();
     await steps(server.url, r.id, mk('lost', 6));
     await openRun(page, base, r.id);
     await page.waitForFunction(() => window.__obs.run.current.model.steps.length === 10, { timeout: 5000 });
     await server.stop();
     for (const ext of ['', '-wal', '-shm']) fs.rmSync(server.db + ext, { force: true });
-    fs.copyFileSync(copy, server.db);
+    for (const ext of ['', '-wal']) if (fs.existsSync(copy + ext)) fs.copyFileSync(copy + ext, server.db + ext);
     await server.start();
     await steps(server.url, r.id, mk('after', 2));
     await page.waitForFunction(() => window.__obs.stream.rewinds >= 1, { timeout: 20000 });
