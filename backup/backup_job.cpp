@@ -48,7 +48,7 @@ constexpr std::size_t local_write_behind_bytes = std::size_t{1} << 20;
 
 // The backup worker's nice value above the server's (see the runner's
 // constructor), and the highest nice value there is.
-constexpr int backup_worker_nice = 10;
+constexpr int backup_worker_nice = 5;
 constexpr int backup_worker_max_nice = 19;
 
 // One message from the worker to the uploader.
@@ -148,12 +148,14 @@ backup_runner::backup_runner(asio::any_io_executor io)
     // The worker compresses for many seconds on the cores that serve the
     // agents, whose machines are busy. SCHED_IDLE starved it there (a
     // backup of 93 MB had had 2 CPU-seconds in 4 minutes beside a compile on
-    // both cores); a nice value 10 above the server's, under SCHED_OTHER,
-    // gives it a bounded low share instead: about a tenth of a core against
-    // each busy nice-0 task (CFS weights 110 : 1024), so it always
+    // both cores); a nice value 5 above the server's, under SCHED_OTHER,
+    // gives it a bounded low share instead: about a quarter of a core
+    // against each busy nice-0 task (CFS weights 335 : 1024), so it always
     // progresses, while on an idle core it runs at full speed and a waking
-    // io or writer thread still preempts it. Linux applies the nice value of
-    // PRIO_PROCESS with a thread id to that thread only.
+    // io or writer thread still preempts it. (Nice 10, a tenth, took 128 s
+    // for 130 MiB beside two busy loops in scripts/bench-backup.) Linux
+    // applies the nice value of PRIO_PROCESS with a thread id to that thread
+    // only; threads the worker starts inherit it.
     asio::post(worker_, [] {
         const auto tid = static_cast<id_t>(::gettid());
         errno = 0;
