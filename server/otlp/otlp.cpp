@@ -8,6 +8,8 @@
 #include "server/otlp/protobuf_decoder.hpp"
 #include "server/otlp/wire_reader.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+
 namespace obs::otlp {
 
 namespace {
@@ -39,7 +41,10 @@ std::string_view content_type_of(encoding enc) {
 }
 
 decode_result<export_result> decode_and_map(std::string_view body, encoding enc, std::int64_t now_ms) {
-    auto request = enc == encoding::json ? decode_json(body) : decode_protobuf(body);
+    // The decoded attributes live only until the mapping has copied what it
+    // keeps: an arena makes building and freeing them cheap.
+    boost::json::monotonic_resource arena;
+    auto request = enc == encoding::json ? decode_json(body) : decode_protobuf(body, &arena);
     if (!request) return request.error();
     return map_spans(*request, now_ms);
 }

@@ -41,6 +41,7 @@ namespace {
 // The state of one decode: the budget and the first error.
 class decoder {
 public:
+    explicit decoder(json::storage_ptr sp) : sp_(std::move(sp)) {}
     bool request(std::string_view bytes, trace_request& out);
     const std::string& error() const { return error_; }
 
@@ -77,6 +78,7 @@ private:
     bool any_value(std::string_view bytes, json::value& out, std::size_t depth);
     bool add_attribute(const field& f, attribute_map& out, std::size_t depth, const char* name);
 
+    json::storage_ptr sp_;  // where every attribute value is built
     request_budget budget_;
     std::string error_;
 };
@@ -96,6 +98,7 @@ bool decoder::request(std::string_view bytes, trace_request& out) {
 
 bool decoder::resource_spans(std::string_view bytes, trace_request& out) {
     otlp::resource_spans group;
+    group.resource = attribute_map(sp_);
     wire::reader r(bytes);
     field f;
     while (r.next(f)) {
@@ -130,6 +133,7 @@ bool decoder::scope_spans(std::string_view bytes, otlp::resource_spans& out) {
             if (!expect(f, wire_type::length_delimited, "ScopeSpans.spans")) return false;
             if (!counted(budget_.count_span())) return false;
             out.spans.emplace_back();
+            out.spans.back().attributes = attribute_map(sp_);
             if (!span_message(f.bytes, out.spans.back())) return false;
         }
     }
@@ -175,6 +179,7 @@ bool decoder::span_message(std::string_view bytes, span& out) {
             if (!expect(f, wire_type::length_delimited, "Span.events")) return false;
             if (out.events.size() == max_events_per_span) return fail("Span.events: more than 256 events in one span");
             out.events.emplace_back();
+            out.events.back().attributes = attribute_map(sp_);
             if (!event(f.bytes, out.events.back())) return false;
             break;
         case 15:
@@ -228,7 +233,7 @@ bool decoder::add_attribute(const field& f, attribute_map& out, std::size_t dept
 
 bool decoder::key_value(std::string_view bytes, attribute_map& out, std::size_t depth) {
     std::string key;
-    json::value value;  // an absent AnyValue is null
+    json::value value(sp_);  // an absent AnyValue is null
     wire::reader r(bytes);
     field f;
     while (r.next(f)) {
@@ -254,7 +259,7 @@ bool decoder::any_value(std::string_view bytes, json::value& out, std::size_t de
         case 1: {
             std::string s;
             if (!text(f, "AnyValue.string_value", s)) return false;
-            out = json::string(s);
+            out = json::string(s, sp_);
             break;
         }
         case 2:
@@ -271,7 +276,7 @@ bool decoder::any_value(std::string_view bytes, json::value& out, std::size_t de
             break;
         case 5: {
             if (!expect(f, wire_type::length_delimited, "AnyValue.array_value")) return false;
-            json::array items;
+            json::array items(sp_);
             wire::reader list(f.bytes);
             field item;
             while (list.next(item)) {
@@ -279,7 +284,7 @@ bool decoder::any_value(std::string_view bytes, json::value& out, std::size_t de
                 if (!expect(item, wire_type::length_delimited, "ArrayValue.values")) return false;
                 if (items.size() >= max_attributes_per_list)
                     return fail("ArrayValue.values: more than 1024 values in one array");
-                json::value v;
+                json::value v(sp_);
                 if (!any_value(item.bytes, v, depth + 1)) return false;
                 items.push_back(std::move(v));
             }
@@ -289,7 +294,7 @@ bool decoder::any_value(std::string_view bytes, json::value& out, std::size_t de
         }
         case 6: {
             if (!expect(f, wire_type::length_delimited, "AnyValue.kvlist_value")) return false;
-            attribute_map members;
+            attribute_map members(sp_);
             wire::reader list(f.bytes);
             field item;
             while (list.next(item))
@@ -300,7 +305,7 @@ bool decoder::any_value(std::string_view bytes, json::value& out, std::size_t de
         }
         case 7:
             if (!expect(f, wire_type::length_delimited, "AnyValue.bytes_value")) return false;
-            out = json::string(to_base64(f.bytes));
+            out = json::string(to_base64(f.bytes), sp_);
             break;
         default: break;
         }
@@ -310,8 +315,8 @@ bool decoder::any_value(std::string_view bytes, json::value& out, std::size_t de
 
 }  // namespace
 
-decode_result<trace_request> decode_protobuf(std::string_view body) {
-    decoder d;
+decode_result<trace_request> decode_protobuf(std::string_view body, json::storage_ptr storage) {
+    decoder d(std::move(storage));
     trace_request out;
     if (!d.request(body, out)) return decode_error{d.error()};
     return out;
