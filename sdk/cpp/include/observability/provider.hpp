@@ -29,12 +29,12 @@ struct run_options;
 using report_sink = std::function<void(std::string_view message)>;
 
 struct options {
-    std::string url;                                           // empty: $OBS_URL, then http://127.0.0.1:8000
-    std::string api_key;                                       // empty: $OBS_API_KEY, then none
+    std::string url{};                                         // empty: $OBS_URL, then http://127.0.0.1:8000
+    std::string api_key{};                                     // empty: $OBS_API_KEY, then none
     std::size_t flush_at = 256;                                // send when this many events wait
     std::chrono::milliseconds flush_interval{200};             // or when the oldest waited this long
     std::size_t max_queue = 100000;                            // events held in memory
-    std::filesystem::path spool_dir;                           // empty: no spool
+    std::filesystem::path spool_dir{};                         // empty: no spool
     std::uint64_t spool_max_bytes = std::uint64_t{1} << 30;    // then drop and count
     std::chrono::milliseconds timeout{10000};                  // one HTTP request
     // Request bodies: gzip (while the server takes it: a 415 switches to
@@ -43,16 +43,18 @@ struct options {
     // scripts/bench-sdk: about half the delivered rate on one core).
     enum class compression { automatic, gzip, none };
     compression body_compression = compression::automatic;
-    report_sink report;                                        // empty: one line on stderr
+    report_sink report{};                                      // empty: one line on stderr
 };
 
 // Envelope fields of one event. run_id is required (a run_scope fills it).
+// Every member has an initializer so designated initializers may name any
+// subset ({.node = "worker-1"}) under -Wextra.
 struct log_options {
-    std::string run_id;
-    std::optional<std::string> node;       // which controller or worker
-    std::optional<std::string> parent_id;  // the step this one nests under
-    std::optional<std::string> id;         // default: a fresh UUIDv7
-    std::optional<std::string> ts;         // RFC 3339; default: the time of the log() call
+    std::string run_id{};
+    std::optional<std::string> node{};       // which controller or worker
+    std::optional<std::string> parent_id{};  // the step this one nests under
+    std::optional<std::string> id{};         // default: a fresh UUIDv7
+    std::optional<std::string> ts{};         // RFC 3339; default: the time of the log() call
 };
 
 struct stats {

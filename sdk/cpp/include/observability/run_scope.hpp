@@ -17,11 +17,11 @@
 namespace observability {
 
 struct run_options {
-    std::optional<std::string> run_id;         // default: a fresh UUIDv7
-    std::vector<std::string> tags;
-    std::map<std::string, std::string> metadata;
-    std::optional<std::string> parent_run_id;
-    std::optional<std::string> node;           // the node of run_started/run_finished
+    std::optional<std::string> run_id{};         // default: a fresh UUIDv7
+    std::vector<std::string> tags{};
+    std::map<std::string, std::string> metadata{};
+    std::optional<std::string> parent_run_id{};
+    std::optional<std::string> node{};           // the node of run_started/run_finished
 };
 
 class run_scope {
