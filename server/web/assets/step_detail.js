@@ -47,7 +47,7 @@ export function stepDetail(ev, model, pick) {
   return h('div', { class: 'detail' + (isError(ev) ? ' is-error' : '') },
     h('div', { class: 'detail-head' },
       h('span', { class: 'seq' }, '#' + ev.seq), badge(ev.type, 't-' + ev.type),
-      isError(ev) ? badge('error', 'failed') : null, h('span', { class: 'spacer' }), timeEl(ev.ts)),
+      isError(ev) && ev.type !== 'error' ? badge('error', 'failed') : null, h('span', { class: 'spacer' }), timeEl(ev.ts)),
     h('dl', { class: 'facts' },
       field('node', ev.node), field('step id', ev.id ? h('code', null, ev.id) : null),
       field('parent', parent ? stepLink(parent, pick) : ev.parent_id ? h('code', null, ev.parent_id) : null),
