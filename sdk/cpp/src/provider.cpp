@@ -154,8 +154,12 @@ void provider::close(std::chrono::milliseconds timeout) {
     std::lock_guard lock(s.mu);
     // Without a spool what was not delivered is lost: count it. With one it
     // stays on disk for the next provider.
-    if (!s.spool) s.dropped += s.last_seq - s.done_seq;
+    if (!s.spool) {
+        s.dropped += s.last_seq - s.done_seq;
+        s.done_seq = s.last_seq;  // no longer queued: counted as dropped
+    }
     s.dropped += s.artifacts_added - s.artifacts_done;
+    s.artifacts_done = s.artifacts_added;
     s.spool.reset();
 }
 

@@ -232,6 +232,7 @@ BOOST_AUTO_TEST_CASE(a_full_queue_drops_and_counts_without_blocking) {
     const auto dropped_before = s.dropped;
     p.close(200ms);
     BOOST_TEST(p.stats().dropped == 150u);  // what was queued is lost without a spool, and counted
+    BOOST_TEST(p.stats().queued == 0u);
     BOOST_TEST(p.stats().dropped > dropped_before);
 }
 
