@@ -36,11 +36,17 @@ void expect_same_event(const domain::event& fast, const domain::event& full) {
     BOOST_TEST(fast.facts.input_tokens == full.facts.input_tokens);
     BOOST_TEST(fast.facts.output_tokens == full.facts.output_tokens);
     BOOST_TEST(fast.facts.cost_usd == full.facts.cost_usd);
-    // Server-made on both sides: fresh ids, no fingerprint.
-    BOOST_TEST(!fast.id_given);
-    BOOST_TEST(!full.id_given);
-    BOOST_TEST(fast.id.size() == 36u);
-    BOOST_TEST(fast.fingerprint.empty());
+    // A client's id: the same id and fingerprint (the canonical text's
+    // hash). A server-made one: fresh UUIDv7s on both sides, no fingerprint.
+    BOOST_TEST(fast.id_given == full.id_given);
+    BOOST_TEST(fast.fingerprint == full.fingerprint);
+    if (full.id_given) {
+        BOOST_TEST(fast.id == full.id);
+        BOOST_TEST(fast.fingerprint.size() == 64u);
+    } else {
+        BOOST_TEST(fast.id.size() == 36u);
+        BOOST_TEST(fast.fingerprint.empty());
+    }
 }
 
 bool expect_fast_path_agrees(std::string_view body, const domain::batch_result& full) {
@@ -56,7 +62,12 @@ bool expect_fast_path_agrees(std::string_view body, const domain::batch_result& 
 
 std::string describe(const std::vector<domain::violation>& v) {
     std::string s;
-    for (const auto& x : v) s += "[" + std::to_string(x.index) + " " + x.path + ": " + x.message + "] ";
+    for (const auto& x : v) {
+        // Appended piece by piece: GCC 12 misreads the chain of temporaries
+        // of one long concatenation (a false -Wstringop-overflow).
+        s.append("[").append(std::to_string(x.index)).append(" ").append(x.path).append(": ");
+        s.append(x.message).append("] ");
+    }
     return s;
 }
 
