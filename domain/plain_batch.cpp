@@ -259,9 +259,9 @@ private:
         // per CPU-second of one thread on this shared machine): this path
         // 280-400k; the fast path plus a small arena DOM per event for the
         // hash 165-200k; the full decoder, which took all such bodies
-        // before, 130-180k. Through the server (scripts/bench-decode) the
-        // rate went from about 31-39k to 43-51k events/s, from about 70k to
-        // 98k per server CPU-second.
+        // before, 130-230k. Through the server (scripts/bench-decode, four
+        // runs) the rate went from about 31-48k to 43-61k events/s, from
+        // about 70-78k to 98-104k per server CPU-second.
         if (ev.id_given)
             ev.fingerprint = order_.fingerprint(ev, ts_text_, payload_);
         else
