@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <charconv>
 #include <string_view>
+#include <utility>
 
 namespace obs::persistence {
 
@@ -323,6 +324,7 @@ std::optional<std::string> list_steps(sqlite3* db, const std::string& run_id, co
     sqlite3_bind_int64(s, 4, static_cast<std::int64_t>(limit + 1));  // one more: is there a next page?
 
     std::string out = "{\"steps\":[";
+    const std::size_t events_start = out.size();
     std::size_t n = 0;
     std::int64_t last_seq = 0;
     bool more = false;
@@ -330,25 +332,42 @@ std::optional<std::string> list_steps(sqlite3* db, const std::string& run_id, co
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (n == limit) {
             more = true;
-            rc = SQLITE_DONE;
             break;
         }
         const domain::stored_event ev = stored_event_from(s);
+        std::string encoded = domain::encode_stored_event(ev);
+        // The byte cap ends the page before an event that would pass it; the
+        // next page starts with that event (read again, a small price for
+        // an answer whose size never depends on how large the events are).
+        if (n > 0 && out.size() - events_start + 1 + encoded.size() > filter.max_bytes) {
+            more = true;
+            break;
+        }
         if (n++ > 0) out += ',';
-        out += domain::encode_stored_event(ev);
+        out += encoded;
         last_seq = ev.seq;
     }
-    check(db, rc, "list steps");
+    if (rc != SQLITE_ROW) check(db, rc, "list steps");
     out += "],\"next_after_seq\":";
     out += more ? std::to_string(last_seq) : std::string{"null"};
     out += '}';
     return out;
 }
 
-std::vector<domain::stored_event> events_between(sqlite3* db, std::int64_t after_offset, std::int64_t up_to_offset,
-                                                 const offset_filter& filter, std::size_t limit) {
+namespace {
+
+// events_between with a byte cap: stops after the event that brings the
+// payloads to `max_bytes`. `full` tells whether it stopped on a bound
+// (rows or bytes) rather than at the end of the range.
+struct bounded_events {
     std::vector<domain::stored_event> events;
-    if (limit == 0 || up_to_offset <= after_offset) return events;
+    bool full = false;
+};
+
+bounded_events read_events_between(sqlite3* db, std::int64_t after_offset, std::int64_t up_to_offset,
+                                   const offset_filter& filter, std::size_t limit, std::size_t max_bytes) {
+    bounded_events out;
+    if (limit == 0 || up_to_offset <= after_offset) return out;
     const std::optional<std::string> runs = json_list(filter.run_ids, [](const std::string& r) { return r; });
     const std::optional<std::string> types =
         json_list(filter.types, [](domain::event_type t) { return domain::to_string(t); });
@@ -361,22 +380,39 @@ std::vector<domain::stored_event> events_between(sqlite3* db, std::int64_t after
     bind_opt_text(s, 3, runs);
     bind_opt_text(s, 4, types);
     sqlite3_bind_int64(s, 5, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-    events.reserve(std::min<std::size_t>(limit, 1024));
+    out.events.reserve(std::min<std::size_t>(limit, 1024));
+    std::size_t bytes = 0;
     int rc = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) events.push_back(stored_event_from(s));
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        out.events.push_back(stored_event_from(s));
+        bytes += out.events.back().payload_json.size();
+        if (out.events.size() == limit || bytes >= max_bytes) {
+            out.full = true;
+            return out;
+        }
+    }
     check(db, rc, "events between");
-    return events;
+    return out;
+}
+
+}  // namespace
+
+std::vector<domain::stored_event> events_between(sqlite3* db, std::int64_t after_offset, std::int64_t up_to_offset,
+                                                 const offset_filter& filter, std::size_t limit) {
+    return read_events_between(db, after_offset, up_to_offset, filter, limit, unbounded_page_bytes).events;
 }
 
 replay_page read_replay_page(sqlite3* db, std::int64_t after_offset, std::int64_t up_to_offset,
-                             const offset_filter& filter, std::size_t limit, std::size_t max_scanned) {
+                             const offset_filter& filter, std::size_t limit, std::size_t max_scanned,
+                             std::size_t max_bytes) {
     replay_page page;
     // Offsets are gap-free, so this window holds at most max_scanned rows.
     const std::int64_t window = static_cast<std::int64_t>(std::min<std::size_t>(std::max<std::size_t>(max_scanned, 1), INT64_MAX / 2));
     const std::int64_t window_end = up_to_offset - after_offset > window ? after_offset + window : up_to_offset;
-    page.events = events_between(db, after_offset, window_end, filter, limit);
+    bounded_events read = read_events_between(db, after_offset, window_end, filter, limit, max_bytes);
+    page.events = std::move(read.events);
     // A full page may stop short of the window: continue after its last event.
-    page.scanned_to = page.events.size() == limit && limit > 0 ? page.events.back().offset : std::max(after_offset, window_end);
+    page.scanned_to = read.full ? page.events.back().offset : std::max(after_offset, window_end);
     return page;
 }
 

@@ -41,14 +41,23 @@ query_result list_runs(sqlite3* db, const run_filter& filter);
 // nullopt when no such run.
 std::optional<boost::json::object> get_run(sqlite3* db, const std::string& run_id);
 
+// The most a steps page holds: a client asking for 1,000 events of several
+// megabytes each must not make the server build a gigabyte answer.
+inline constexpr std::size_t default_steps_page_bytes = 8 * 1024 * 1024;
+
 struct step_filter {
     std::int64_t after_seq = 0;
     std::vector<domain::event_type> types;  // empty: all
     std::size_t limit = 100;                // 1..1000
+    std::size_t max_bytes = default_steps_page_bytes;  // of the encoded events
 };
 
 // The JSON text {"steps": [event...], "next_after_seq": int|null} (events as
 // encode_stored_event gives them, in seq order); nullopt when no such run.
+// A page ends at `limit` events or before the event that would take the
+// encoded events past `max_bytes`, whichever comes first, but always holds at
+// least one event (a single event larger than the cap is a page of its own);
+// next_after_seq is the seq to continue after whenever events remain.
 std::optional<std::string> list_steps(sqlite3* db, const std::string& run_id, const step_filter& filter);
 
 struct offset_filter {
@@ -63,15 +72,22 @@ std::vector<domain::stored_event> events_between(sqlite3* db, std::int64_t after
                                                  std::int64_t up_to_offset, const offset_filter& filter,
                                                  std::size_t limit);
 
-// One page of the stream's replay that reads a bounded number of rows even
-// when the filters match few of them: it looks at most `max_scanned` offsets
-// past `after_offset` (offsets are gap-free, so at most that many rows).
+// One page of the stream's replay that reads a bounded number of rows and
+// bytes even when the filters match few rows or the events are large: it
+// looks at most `max_scanned` offsets past `after_offset` (offsets are
+// gap-free, so at most that many rows), and stops after the event that
+// brings the page's payloads to `max_bytes` (so a page holds at most
+// max_bytes plus one event's payload, and at least one event when any
+// matches). Each listener holds one page at a time, so this bounds a
+// replay's memory per listener.
 struct replay_page {
     std::vector<domain::stored_event> events;  // matching events, in offset order, at most `limit`
     std::int64_t scanned_to = 0;  // every offset <= this was looked at: the next page's after_offset
 };
+inline constexpr std::size_t unbounded_page_bytes = static_cast<std::size_t>(-1);
 replay_page read_replay_page(sqlite3* db, std::int64_t after_offset, std::int64_t up_to_offset,
-                             const offset_filter& filter, std::size_t limit, std::size_t max_scanned);
+                             const offset_filter& filter, std::size_t limit, std::size_t max_scanned,
+                             std::size_t max_bytes = unbounded_page_bytes);
 
 // Counts for /metrics and backups: number of events and the last offset.
 struct log_totals {

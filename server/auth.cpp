@@ -1,6 +1,8 @@
 // Bearer-key checks; see auth.hpp.
 #include "server/auth.hpp"
 
+#include <algorithm>
+
 namespace obs::server {
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
@@ -15,13 +17,24 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
+namespace {
+
+// RFC 9110 §11.1: an auth scheme is case-insensitive (bearer, BEARER).
+bool ascii_iequals(std::string_view a, std::string_view b) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+}  // namespace
+
 std::optional<api_error> authorizer::check(std::string_view header, std::string_view query_token,
                                            scope needed) const {
     if (keys_.empty()) return std::nullopt;
     std::string_view presented;
     if (!header.empty()) {
         constexpr std::string_view bearer = "Bearer ";
-        if (header.size() <= bearer.size() || header.substr(0, bearer.size()) != bearer)
+        if (header.size() <= bearer.size() || !ascii_iequals(header.substr(0, bearer.size()), bearer))
             return make_error(error_code::unauthorized, "Authorization must be 'Bearer KEY'");
         presented = header.substr(bearer.size());
     } else if (!query_token.empty()) {

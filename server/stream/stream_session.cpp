@@ -2,7 +2,10 @@
 // two callback chains share its connection state: a pending read that
 // notices the client leaving (EventSource sends nothing after its request:
 // whatever arrives is dropped, and the read's end means the client is gone)
-// and a watchdog that cancels a write stuck past the write timeout. Every
+// and a watchdog that cancels a write that made no progress (not one byte
+// taken by the socket) for the write timeout: a slow but live reader gets
+// whole frames however long a multi-megabyte write takes, and falls behind
+// into the overflow frame, while a reader that stopped is let go. Every
 // queued frame goes out in one gathered write, and a busy stream's writes
 // are spaced by flush_interval, so socket writes (the limit on one core)
 // grow with streams, not with events.
@@ -18,12 +21,15 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <array>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <utility>
+
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 namespace obs::server {
 
@@ -48,30 +54,57 @@ struct connection {
         socket.cancel(ignored);
     }
 
+    // Bytes the client has taken: those the peer acknowledged (written
+    // minus what the kernel still holds). The application's own writes are
+    // no measure of a reader: with a send buffer of megabytes the kernel
+    // wakes a writer only when a large part of it is free, which for a
+    // reader at 40 KB/s is tens of seconds between two partial writes.
+    // Where the send queue cannot be read, the bytes written stand in.
+    std::uint64_t taken() {
+        int queued = 0;
+        if (::ioctl(socket.native_handle(), SIOCOUTQ, &queued) == 0 &&
+            queued >= 0 && static_cast<std::uint64_t>(queued) <= written) {
+            return written - static_cast<std::uint64_t>(queued);
+        }
+        return written;
+    }
+
     asio::ip::tcp::socket socket;
     subscription sub;
     asio::steady_timer watchdog;  // armed only while a write is in flight
     std::chrono::milliseconds write_timeout;
-    std::optional<clock::time_point> write_started;  // set while a write is in flight
+    bool writing = false;
+    clock::time_point last_progress;  // while writing: when the client last took a byte (or the write began)
+    std::uint64_t written = 0;        // bytes the socket accepted, all writes
+    std::uint64_t last_taken = 0;     // taken() when last seen by the watchdog
     bool watchdog_armed = false;
     bool done = false;                    // the coroutine finished: callbacks stop
     std::array<char, 256> discard{};      // what the client sends is read and dropped
 };
 
-void arm_watchdog(const std::shared_ptr<connection>& c, clock::time_point due) {
+// While a write is in flight the watchdog looks a few times per timeout
+// whether the client took bytes; after a whole timeout without, it cancels
+// the write (which completes with operation_aborted). So a stopped reader
+// is let go within about 1.25 timeouts and a slow one never is.
+void arm_watchdog(const std::shared_ptr<connection>& c) {
+    const auto poll = std::max<std::chrono::milliseconds>(c->write_timeout / 4, std::chrono::milliseconds(1));
     c->watchdog_armed = true;
-    c->watchdog.expires_at(due);
+    c->watchdog.expires_after(poll);
     c->watchdog.async_wait([c](boost::system::error_code ec) {
         c->watchdog_armed = false;
-        if (ec || c->done || !c->write_started) {
+        if (ec || c->done || !c->writing) {
             return;  // no write in flight: re-armed by the next write
         }
-        const auto write_due = *c->write_started + c->write_timeout;
-        if (clock::now() >= write_due) {
-            c->cancel_io();  // the write completes with operation_aborted
+        const auto now = clock::now();
+        if (const std::uint64_t taken = c->taken(); taken > c->last_taken) {
+            c->last_taken = taken;
+            c->last_progress = now;
+        }
+        if (now - c->last_progress >= c->write_timeout) {
+            c->cancel_io();
             return;
         }
-        arm_watchdog(c, write_due);  // a later write is in flight now
+        arm_watchdog(c);
     });
 }
 
@@ -89,19 +122,30 @@ void watch_client(const std::shared_ptr<connection>& c) {
     });
 }
 
-// One gathered write of `frames`, bounded by the write timeout.
+// One gathered write of `frames`; it fails when the socket takes no byte of
+// it for the write timeout.
 asio::awaitable<bool> write_frames(std::shared_ptr<connection> c, const std::vector<shared_frame>& frames,
                                    std::vector<asio::const_buffer>& buffers) {
     buffers.clear();
     for (const auto& f : frames) {
         buffers.emplace_back(f->data(), f->size());
     }
-    c->write_started = clock::now();
+    c->writing = true;
+    c->last_progress = clock::now();
+    c->last_taken = c->taken();
     if (!c->watchdog_armed) {
-        arm_watchdog(c, *c->write_started + c->write_timeout);
+        arm_watchdog(c);
     }
-    const auto [ec, n] = co_await asio::async_write(c->socket, buffers, asio::as_tuple(asio::use_awaitable));
-    c->write_started.reset();
+    // The completion condition runs after each partial write: it keeps
+    // `written` current for taken().
+    const std::uint64_t before = c->written;
+    auto count = [c, before](const boost::system::error_code& error, std::size_t n) -> std::size_t {
+        c->written = before + n;
+        return asio::transfer_all()(error, n);
+    };
+    const auto [ec, n] = co_await asio::async_write(c->socket, buffers, count, asio::as_tuple(asio::use_awaitable));
+    c->written = before + n;
+    c->writing = false;
     if (buffers.capacity() > kept_capacity) {
         std::vector<asio::const_buffer>().swap(buffers);
     }
@@ -180,7 +224,7 @@ asio::awaitable<void> serve(std::shared_ptr<connection> c, stream_query query, s
                 throw std::logic_error("stream_context has no read_pool for the replay");
             }
             source = read_pool_page_source(*ctx.readers, c->sub->filter().to_offset_filter(),
-                                           ctx.settings.replay_scan_rows);
+                                           ctx.settings.replay_scan_rows, ctx.settings.replay_page_bytes);
         }
         frame_sink sink = [c, &buffers](const std::vector<shared_frame>& frames) {
             return write_frames(c, frames, buffers);
@@ -197,19 +241,19 @@ asio::awaitable<void> serve(std::shared_ptr<connection> c, stream_query query, s
 // Reads one page on a reader thread and resumes on the caller's executor.
 asio::awaitable<event_page> read_page(persistence::read_pool* readers, persistence::offset_filter filter,
                                       std::int64_t after, std::int64_t up_to, std::size_t limit,
-                                      std::size_t scan_rows) {
-    auto init = [readers, scan_rows](auto handler, persistence::offset_filter f, std::int64_t a, std::int64_t u,
-                                     std::size_t l) {
+                                      std::size_t scan_rows, std::size_t page_bytes) {
+    auto init = [readers, scan_rows, page_bytes](auto handler, persistence::offset_filter f, std::int64_t a,
+                                                 std::int64_t u, std::size_t l) {
         auto ex = asio::get_associated_executor(handler);
         // The read_pool's jobs are std::function (copyable): share the handler.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
         // Keeps run()/run_for() from returning while the page is read.
         auto work = asio::make_work_guard(ex);
-        const bool queued = readers->post([shared, work, f = std::move(f), a, u, l, scan_rows](sqlite3* db) {
+        const bool queued = readers->post([shared, work, f = std::move(f), a, u, l, scan_rows, page_bytes](sqlite3* db) {
             std::exception_ptr error;
             event_page page;
             try {
-                page = persistence::read_replay_page(db, a, u, f, l, scan_rows);
+                page = persistence::read_replay_page(db, a, u, f, l, scan_rows, page_bytes);
             } catch (...) {
                 error = std::current_exception();
             }
@@ -246,10 +290,10 @@ boost::system::result<subscription, api_error> open_event_stream(stream_hub& hub
 }
 
 replay_page_source read_pool_page_source(persistence::read_pool& readers, persistence::offset_filter filter,
-                                         std::size_t scan_rows) {
-    return [readers = &readers, filter = std::move(filter), scan_rows](std::int64_t after, std::int64_t up_to,
-                                                                       std::size_t limit) {
-        return read_page(readers, filter, after, up_to, limit, scan_rows);
+                                         std::size_t scan_rows, std::size_t page_bytes) {
+    return [readers = &readers, filter = std::move(filter), scan_rows, page_bytes](
+               std::int64_t after, std::int64_t up_to, std::size_t limit) {
+        return read_page(readers, filter, after, up_to, limit, scan_rows, page_bytes);
     };
 }
 
@@ -266,25 +310,33 @@ asio::awaitable<replay_end> replay_until_live(subscription sub, std::int64_t aft
         if (sub->overflowed()) {
             co_return replay_end::overflowed;
         }
-        const event_page page = co_await source(cursor, up_to, page_size);
-        if (sub->closed()) {
-            co_return replay_end::closed;  // the client left while the page was read
-        }
-        frames.clear();
         std::int64_t last = cursor;
-        for (const auto& ev : page.events) {
-            if (ev.offset > last && ev.offset <= up_to) {  // a source out of order cannot duplicate
-                frames.push_back(encode_event_frame(ev));
-                last = ev.offset;
+        std::int64_t scanned_to = cursor;
+        frames.clear();
+        {
+            // The page's events are freed once encoded: the write holds
+            // only the frames.
+            event_page page = co_await source(cursor, up_to, page_size);
+            if (sub->closed()) {
+                co_return replay_end::closed;  // the client left while the page was read
             }
+            for (auto& ev : page.events) {
+                if (ev.offset > last && ev.offset <= up_to) {  // a source out of order cannot duplicate
+                    frames.push_back(encode_event_frame(ev));
+                    last = ev.offset;
+                }
+                std::string().swap(ev.payload_json);
+            }
+            scanned_to = page.scanned_to;
         }
         if (!frames.empty()) {
             if (!co_await sink(frames)) {
                 co_return replay_end::sink_failed;
             }
             sub->note_sent(frames.size());
+            release_frames(frames);
         }
-        const std::int64_t next = std::min(std::max(page.scanned_to, last), up_to);
+        const std::int64_t next = std::min(std::max(scanned_to, last), up_to);
         if (next <= cursor) {
             throw std::logic_error("the replay's page source made no progress");
         }

@@ -38,6 +38,8 @@ struct stream_settings {
     std::chrono::milliseconds flush_interval{20};    // least time between two writes of live frames:
                                                      // a busy stream writes many frames at once
     std::size_t replay_page_size = 500;              // events per replay page (>= 1)
+    std::size_t replay_page_bytes = 1024 * 1024;     // payload bytes per replay page (plus one event):
+                                                     // a listener holds one page at a time
     std::size_t replay_scan_rows = 20000;            // rows one page may look at (sparse filters)
     queue_limits queue;                              // each subscriber's bound
 };
@@ -86,6 +88,8 @@ enum class replay_end {
 // The replay hand-over: writes every event after `after_offset` up to
 // sub->start_offset() (H) from `source`, one page per sink call, while the
 // hub queues the live events after H; position() follows what was written.
+// The next page is read only once the previous one is written and freed, so
+// a listener holds one page (as events, then as frames) at a time.
 // With after_offset >= H nothing is read and the live frames at or below
 // after_offset are skipped. Rethrows what `source` throws; throws
 // std::logic_error when a page makes no progress (a broken source).
@@ -96,9 +100,11 @@ boost::asio::awaitable<replay_end> replay_until_live(subscription sub, std::int6
 
 // A page source reading persistence::read_replay_page on `readers` with
 // `filter`, looking at most `scan_rows` rows a page, so one job never holds a
-// reader long. Throws std::runtime_error when the reader queue is full.
+// reader long, and reading at most `page_bytes` of payloads (plus one event)
+// a page. Throws std::runtime_error when the reader queue is full.
 replay_page_source read_pool_page_source(persistence::read_pool& readers, persistence::offset_filter filter,
-                                         std::size_t scan_rows);
+                                         std::size_t scan_rows,
+                                         std::size_t page_bytes = persistence::unbounded_page_bytes);
 
 // The response head: 200, text/event-stream, no-store, X-Accel-Buffering: no,
 // Connection: close (the body ends when the connection does).

@@ -2,7 +2,8 @@
 // list_runs (each filter, newest-first order with ties, pagination over
 // several pages, malformed cursors), get_run (the run object, step_counts,
 // usage, duration), list_steps (after_seq, type filter, next_after_seq),
-// events_between and read_replay_page (ranges, filters, limits), and
+// events_between and read_replay_page (ranges, filters, limits), the byte
+// caps of steps and replay pages, and
 // read_log_totals.
 #include "persistence/queries.hpp"
 
@@ -349,6 +350,75 @@ BOOST_AUTO_TEST_CASE(events_between_ranges_and_filters) {
     p = read_replay_page(db.get(), 10, 12, {}, 100, 50);
     BOOST_TEST(p.events.size() == 2u);
     BOOST_TEST(p.scanned_to == 12);
+}
+
+// Pages are capped by bytes as well as rows: a page never passes the cap
+// unless it is a single event, holds at least one, and the cursor continues
+// exactly where it stopped.
+BOOST_AUTO_TEST_CASE(pages_are_capped_by_bytes) {
+    temp_db tmp;
+    // Payload sizes by seq (offset): small and large mixed, one over the cap.
+    const std::vector<std::size_t> sizes{100, 3000, 100, 9000, 2500, 2500, 100, 100, 4000, 50};
+    std::vector<event> batch;
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+        batch.push_back(make_event("big", event_type::thought, R"({"text":")" + std::string(sizes[i], 'x') + "\"}",
+                                   t0 + static_cast<std::int64_t>(i)));
+    store(tmp, {std::move(batch)});
+    db_ptr db = tmp.open(true);
+
+    for (const std::size_t cap : {std::size_t{0}, std::size_t{1000}, std::size_t{5000}, std::size_t{8000},
+                                  std::size_t{1} << 20}) {
+        BOOST_TEST_CONTEXT("steps, cap " << cap) {
+            std::vector<std::int64_t> seqs;
+            step_filter f;
+            f.limit = 1000;
+            f.max_bytes = cap;
+            for (int pages = 0; pages < 20; ++pages) {
+                const std::string text = *list_steps(db.get(), "big", f);
+                const json::object body = json::parse(text).as_object();
+                const json::array& steps = body.at("steps").as_array();
+                BOOST_TEST_REQUIRE(!steps.empty());
+                std::size_t encoded = 0;
+                for (const json::value& step : steps) {
+                    seqs.push_back(step.at("seq").as_int64());
+                    encoded += json::serialize(step).size() + 1;
+                }
+                if (steps.size() > 1) BOOST_TEST(encoded - 1 <= cap);
+                if (body.at("next_after_seq").is_null()) break;
+                f.after_seq = body.at("next_after_seq").as_int64();
+                BOOST_TEST(f.after_seq == seqs.back());
+            }
+            const std::vector<std::int64_t> all{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+            BOOST_TEST(seqs == all, boost::test_tools::per_element());
+        }
+        BOOST_TEST_CONTEXT("replay, cap " << cap) {
+            std::vector<std::int64_t> offsets;
+            std::int64_t after = 0;
+            for (int pages = 0; pages < 20 && after < 10; ++pages) {
+                const replay_page p = read_replay_page(db.get(), after, 10, {}, 500, 20000, cap);
+                BOOST_TEST_REQUIRE(!p.events.empty());
+                std::size_t bytes = 0;
+                for (const auto& ev : p.events) {
+                    offsets.push_back(ev.offset);
+                    bytes += ev.payload_json.size();
+                }
+                // Up to the cap plus the one event that reached it.
+                BOOST_TEST(bytes - p.events.back().payload_json.size() < std::max<std::size_t>(cap, 1));
+                BOOST_TEST(p.scanned_to == p.events.back().offset);
+                after = p.scanned_to;
+            }
+            const std::vector<std::int64_t> all{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+            BOOST_TEST(offsets == all, boost::test_tools::per_element());
+        }
+    }
+    // A cap of one byte: one event per page.
+    const replay_page single = read_replay_page(db.get(), 0, 10, {}, 500, 20000, 1);
+    BOOST_TEST(single.events.size() == 1u);
+    step_filter tiny;
+    tiny.limit = 1000;
+    tiny.max_bytes = 1;
+    BOOST_TEST(json::parse(*list_steps(db.get(), "big", tiny)).at("steps").as_array().size() == 1u);
+    BOOST_TEST(json::parse(*list_steps(db.get(), "big", tiny)).at("next_after_seq").as_int64() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(log_totals_count_events) {

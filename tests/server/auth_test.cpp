@@ -25,7 +25,11 @@ BOOST_AUTO_TEST_CASE(scopes_table) {
         {"", "", scope::read, error_code::unauthorized},
         {"Bearer nope", "", scope::read, error_code::unauthorized},
         {"Bearer ", "", scope::read, error_code::unauthorized},
-        {"bearer read-key-00000000", "", scope::read, error_code::unauthorized},
+        {"bearer read-key-00000000", "", scope::read, std::nullopt},  // RFC 9110: the scheme is case-insensitive
+        {"BEARER read-key-00000000", "", scope::read, std::nullopt},
+        {"bEaReR ingest-key-000000", "", scope::read, error_code::forbidden},
+        {"Bearer  read-key-00000000", "", scope::read, error_code::unauthorized},  // the key is what follows one space
+        {"Bearerread-key-00000000", "", scope::read, error_code::unauthorized},
         {"Basic read-key-00000000", "", scope::read, error_code::unauthorized},
         {"Bearer read-key-0000000", "", scope::read, error_code::unauthorized},   // a prefix
         {"Bearer read-key-000000000", "", scope::read, error_code::unauthorized}, // longer
