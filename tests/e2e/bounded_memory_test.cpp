@@ -29,6 +29,16 @@ constexpr long queue_bytes = 4 * 1024 * 1024;    // --stream-queue-bytes
 constexpr int listeners = 4;
 constexpr int pagers = 4;
 
+// The goal of issue 13: 256 MiB plus the configured queue bounds. Under
+// AddressSanitizer (this suite is built with the server's flags) shadow
+// memory and the allocation quarantine inflate RSS several-fold, so the bound
+// there is looser, still far below the 3.4 GB the unbounded pages took.
+#ifdef __SANITIZE_ADDRESS__
+constexpr long memory_bound_kib = 1024 * 1024;
+#else
+constexpr long memory_bound_kib = 256 * 1024;
+#endif
+
 std::string big_event(int i) {
     std::string body = R"({"events":[{"run_id":"big","type":"tool_call","payload":{"tool":"t","call_id":"c)" +
                        std::to_string(i) + R"(","arguments":{)";
@@ -176,7 +186,7 @@ BOOST_AUTO_TEST_CASE(large_events_replayed_and_paged_in_bounded_memory) {
         }
     }
 
-    const long budget_kib = 256 * 1024 + listeners * queue_bytes / 1024;
+    const long budget_kib = memory_bound_kib + listeners * queue_bytes / 1024;
     BOOST_TEST_MESSAGE("server RSS (KiB): idle " << idle_kib << ", after ingest " << after_ingest_kib
                                                  << ", ingest peak " << ingest_peak_kib << "; while "
                                                  << listeners << " replays and " << pagers
