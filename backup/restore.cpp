@@ -132,7 +132,10 @@ restore_result restore_backup(const restore_options& options) {
         }
         fs::path db_dir = fs::path(options.db_path).parent_path();
         if (db_dir.empty()) db_dir = ".";
-        const fs::path data_dir = options.data_dir.empty() ? db_dir : fs::path(options.data_dir);
+        // The server's own default (config's effective_data_dir), so a default
+        // restore puts the artifacts where a default server looks for them.
+        const fs::path data_dir =
+            options.data_dir.empty() ? db_dir / "observability-data" : fs::path(options.data_dir);
         fs::create_directories(db_dir);
         // Held until the database is in place: a running server holds it
         // (its -wal and -shm must not be swapped under it), and so would a

@@ -27,7 +27,7 @@ namespace obs::backup {
 struct restore_options {
     std::string source;    // "s3://bucket/key" or a local tarball path
     std::string db_path;   // where the database goes
-    std::string data_dir;  // where artifacts/ go; "": the folder of db_path
+    std::string data_dir;  // where artifacts/ go; "": <folder of db_path>/observability-data, the server's default
     bool force = false;    // replace an existing database
     std::optional<s3_config> s3;  // keys and endpoint for s3:// sources (the URL's bucket wins)
 };

@@ -91,7 +91,7 @@ std::optional<event> decode_event(const json::value& v, std::size_t index, std::
             if (!s)
                 r.fail(path, "must be a string");
             else if (!ms)
-                r.fail(path, "must be an RFC 3339 time");
+                r.fail(path, "must be an RFC 3339 time such as 2026-11-27T22:04:05.123Z");
             else if (*ms < 0 || *ms >= rfc3339_ms_limit)
                 r.fail(path, "must be between 1970 and 9999");
             else

@@ -1,6 +1,8 @@
 // Bearer-key checks; see auth.hpp.
 #include "server/auth.hpp"
 
+#include <string>
+
 #include <algorithm>
 
 namespace obs::server {
@@ -48,7 +50,10 @@ std::optional<api_error> authorizer::check(std::string_view header, std::string_
         if (constant_time_equal(presented, key.secret) && match == nullptr) match = &key;
     if (match == nullptr) return make_error(error_code::unauthorized, "unknown API key");
     if (match->granted == scope::admin || match->granted == needed) return std::nullopt;
-    return make_error(error_code::forbidden, "this key's scope does not allow this route");
+    static constexpr const char* names[] = {"ingest", "read", "admin"};
+    return make_error(error_code::forbidden, std::string("this route needs a key with the scope '") +
+                                                 names[static_cast<int>(needed)] + "' (or 'admin'); this key has '" +
+                                                 names[static_cast<int>(match->granted)] + "'");
 }
 
 }  // namespace obs::server

@@ -156,7 +156,8 @@ const std::vector<option_spec>& options() {
 std::string help_text() {
     std::ostringstream out;
     out << "usage: observability-server [options]\n"
-           "       observability-server restore (s3://bucket/key | FILE.tar.gz) --db PATH [--force]\n\n"
+           "       observability-server restore (s3://bucket/key | FILE.tar.gz) --db PATH [--data-dir DIR] [--force]\n"
+           "         (--data-dir defaults to <db folder>/observability-data, as the server's)\n\n"
            "Options (each also read from its environment variable; the flag wins):\n";
     for (const auto& o : options()) {
         std::string left = std::string("  ") + o.flag + (o.takes_value ? " VALUE" : "");

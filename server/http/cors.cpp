@@ -21,7 +21,6 @@ void cors_policy::add_answer_headers(std::optional<std::string_view> origin, hea
 
 void cors_policy::add_preflight_headers(std::optional<std::string_view> origin, std::string_view allow,
                                         header_list& out) const {
-    add_answer_headers(origin, out);
     if (!enabled() || !origin || !allows(*origin)) return;
     out.emplace_back("Access-Control-Allow-Methods", std::string(allow));
     out.emplace_back("Access-Control-Allow-Headers",

@@ -27,8 +27,9 @@ public:
     // whenever CORS is configured (the answer depends on the header).
     void add_answer_headers(std::optional<std::string_view> origin, header_list& out) const;
 
-    // Appends a preflight's headers: the answer headers plus the allowed
-    // methods (`allow`), request headers and how long to cache them.
+    // Appends what a preflight adds to the answer headers (which the session
+    // adds to every answer): the allowed methods (`allow`), request headers
+    // and how long to cache them.
     void add_preflight_headers(std::optional<std::string_view> origin, std::string_view allow,
                                header_list& out) const;
 

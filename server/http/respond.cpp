@@ -98,8 +98,9 @@ std::string format_response_head(unsigned status, std::string_view content_type,
     append_header(head, "Server", "observability-server");
     if (!content_type.empty()) append_header(head, "Content-Type", content_type);
     for (const auto& [name, value] : headers) append_header(head, name, value);
-    // A HEAD answer (and a 304) tells the length the GET would have, without the body.
-    append_header(head, "Content-Length", std::to_string(content_length));
+    // A HEAD answer tells the length the GET would have, without the body;
+    // 204 and 304 carry no length at all (RFC 9110 8.6).
+    if (status != 204 && status != 304) append_header(head, "Content-Length", std::to_string(content_length));
     if (!keep_alive) append_header(head, "Connection", "close");
     head.append("\r\n");
     return head;

@@ -148,6 +148,15 @@ result<domain::batch_result> decode_events_body(const request& req, body_format 
     if (format == body_format::json) {
         auto body = parse_body(req, storage);
         if (!body) return body.error();
+        if (const auto* obj = body->if_object(); obj != nullptr && !obj->contains("events") &&
+                                                 (obj->contains("type") || obj->contains("run_id"))) {
+            // One event on its own: say what the body must be rather than
+            // list its fields as unknown.
+            return validation_error({{0, "", "the body must be {\"events\": [event, ...]} (or NDJSON, one event "
+                                              "a line, with Content-Type: application/x-ndjson), not one event "
+                                              "on its own"}},
+                                    false);
+        }
         return domain::decode_event_batch(*body, now);
     }
     auto lines = domain::parse_ndjson(req.body, storage);

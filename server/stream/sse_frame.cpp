@@ -68,3 +68,12 @@ shared_frame overflow_frame(std::int64_t last_offset) {
 }
 
 }  // namespace obs::server
+
+namespace obs::server {
+
+shared_frame rewound_frame(std::int64_t last_offset) {
+    return std::make_shared<const std::string>(
+        format_frame(last_offset, "rewound", "{\"last_offset\":" + std::to_string(last_offset) + "}"));
+}
+
+}  // namespace obs::server

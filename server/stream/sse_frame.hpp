@@ -46,4 +46,10 @@ shared_frame ping_frame();
 // N even when no event reached it before the overflow.
 shared_frame overflow_frame(std::int64_t last_offset);
 
+// "id: N\nevent: rewound\ndata: {\"last_offset\":N}\n\n": the client asked to
+// resume after an offset the log does not have (it was rewound, e.g. by a
+// restore); the stream goes on live from N, the log's last offset, and the
+// `id:` resets the client's resume point there.
+shared_frame rewound_frame(std::int64_t last_offset);
+
 }  // namespace obs::server

@@ -214,6 +214,13 @@ asio::awaitable<void> serve(std::shared_ptr<connection> c, stream_query query, s
     std::vector<shared_frame> opening;  // a named vector: GCC 12 mishandles a braced list in co_await
     opening.push_back(std::make_shared<const std::string>(ctx.head.empty() ? stream_response_head() : ctx.head));
     opening.push_back(retry_frame(ctx.settings.retry));
+    // A resume point ahead of the log (a restore rewound it): say so, and
+    // go on live from the log's end rather than wait for offsets that will
+    // come back with other events.
+    if (query.last_event_id && *query.last_event_id > c->sub->start_offset()) {
+        opening.push_back(rewound_frame(c->sub->start_offset()));
+        query.last_event_id = c->sub->start_offset();
+    }
     if (!co_await write_frames(c, opening, buffers)) {
         co_return;
     }

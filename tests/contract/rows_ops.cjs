@@ -1,5 +1,5 @@
 // Conformance rows of the operations routes, the routes still being wired
-// (openapi.json, DELETE run, /v1/traces, the web page, CORS), the answers
+// (openapi.json, /v1/traces, the web page, CORS), the answers
 // every path gives (404, 405, preflight), and the writes refused while
 // another connection holds the database's write lock (`locked`, a queue of
 // 1000 events) or while S3 hangs (`s3dead`, an endpoint that accepts and
@@ -98,15 +98,6 @@ const rows = [
   { op: 'GET /metrics', status: 200, name: 'Prometheus text', run: (c) => c.req(c.main, 'GET', '/metrics') },
   { op: 'GET /observability/openapi.json', status: 200, name: 'the document served is docs/openapi.json', run: (c) => c.req(c.main, 'GET', '/observability/openapi.json'),
     check: (r, c) => (r.json && JSON.stringify(r.json) === JSON.stringify(c.doc.doc) ? [] : ['the served document differs from docs/openapi.json']) },
-
-  { op: 'DELETE /observability/runs/{run_id}', status: 204, name: 'a run with events and an artifact, then it is gone', run: async (c) => {
-    const run = await seeded_run(c);
-    await c.req(c.main, 'PUT', `/observability/runs/${run}/artifacts/a.txt`, { body: 'x' });
-    const r = await c.req(c.main, 'DELETE', `/observability/runs/${run}`);
-    r.after = await c.req(c.main, 'GET', `/observability/runs/${run}`);
-    return r;
-  }, check: (r) => (r.after.status === 404 ? [] : [`GET after DELETE answered ${r.after.status}`]) },
-  { op: 'DELETE /observability/runs/{run_id}', status: 404, name: 'an unknown run', run: (c) => c.req(c.main, 'DELETE', `/observability/runs/${c.uid('none')}`) },
 
   { op: 'POST /v1/traces', status: 200, name: 'OTLP JSON, one plain span', run: (c) => c.post(c.main, '/v1/traces', trace_json('GET /x'), json_type) },
   { op: 'POST /v1/traces', status: 200, name: 'OTLP protobuf, an empty request', run: (c) => c.post(c.main, '/v1/traces', Buffer.alloc(0), { 'Content-Type': 'application/x-protobuf' }) },

@@ -72,29 +72,6 @@ struct fixture {
     }
 };
 
-// A raw connection for what http_request cannot do: half a body, a stream.
-struct raw_connection {
-    net::io_context io;
-    net::ip::tcp::socket socket{io};
-    explicit raw_connection(unsigned short port) {
-        socket.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-        timeval limit{30, 0};
-        ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    }
-    void send(const std::string& bytes) { net::write(socket, net::buffer(bytes)); }
-    // Reads until `text` has arrived; false on timeout or close.
-    bool read_until_seen(const std::string& text, std::string& received) {
-        char chunk[4096];
-        while (received.find(text) == std::string::npos) {
-            boost::system::error_code ec;
-            const std::size_t n = socket.read_some(net::buffer(chunk), ec);
-            if (ec) return false;
-            received.append(chunk, n);
-        }
-        return true;
-    }
-};
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(artifacts_e2e)

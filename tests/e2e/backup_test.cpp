@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <set>
+#include <filesystem>
 #include <thread>
 
 using namespace obs::e2e;
@@ -60,8 +61,14 @@ BOOST_AUTO_TEST_CASE(multipart_backup_while_clients_post_then_restore) {
     auto db = (dir.path() / "obs.db").string();
     server_process server{server_options{db, {"--api-key", "admin:" + admin_key}, s3_env(s3), true}};
     const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + admin_key}};
-    // About 12 MB of rows that gzip to more than one 5 MiB part.
+    // About 12 MB of rows that gzip to more than one 5 MiB part, and two artifacts.
     fill(server.port(), 240, auth);
+    const std::map<std::string, std::string> artifacts{{"notes.txt", "first findings\n"},
+                                                       {"weights.bin", std::string(300000, '\x07') + "end"}};
+    for (const auto& [name, bytes] : artifacts) {
+        auto put = http_request(server.port(), "PUT", "/observability/runs/kept/artifacts/" + name, bytes, auth);
+        BOOST_TEST_REQUIRE(put.status == 201, put.body);
+    }
     auto before = sqlite_count(db, "select count(*) from events");
 
     // Clients keep posting during the backup; none of them may fail.
@@ -110,7 +117,8 @@ BOOST_AUTO_TEST_CASE(multipart_backup_while_clients_post_then_restore) {
     BOOST_TEST(rows[0].at("status").as_string() == "succeeded");
 
     // Restore it into a new database with the same binary: equal counts and offsets.
-    auto restored = (dir.path() / "restored.db").string();
+    std::filesystem::create_directories(dir.path() / "restored");
+    auto restored = (dir.path() / "restored" / "obs.db").string();
     std::string env;
     for (const auto& [k, v] : s3_env(s3)) env += k + "='" + v + "' ";
     auto restore = bt::run_command(env + "'" + server_process::binary() + "' restore '" + location + "' --db '" +
@@ -121,6 +129,17 @@ BOOST_AUTO_TEST_CASE(multipart_backup_while_clients_post_then_restore) {
     auto again = bt::run_command(env + "'" + server_process::binary() + "' restore '" + location + "' --db '" +
                                  restored + "'");
     BOOST_TEST(again.status != 0);  // refuses to overwrite without --force
+
+    // A server on the restored database with its default data directory
+    // serves every artifact, byte for byte.
+    server_process revived{server_options{restored, {}, {}, true}};
+    for (const auto& [name, bytes] : artifacts) {
+        BOOST_TEST_CONTEXT(name) {
+            auto got = http_request(revived.port(), "GET", "/observability/runs/kept/artifacts/" + name);
+            BOOST_TEST_REQUIRE(got.status == 200, got.body);
+            BOOST_TEST((got.body == bytes));
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(second_backup_at_the_same_time_gets_409) {

@@ -72,7 +72,7 @@ std::vector<bad_case> bad_cases() {
         {"tag not a string", "POST", ev, events_body(R"({"run_id":"r","type":"run_started","payload":{"name":"n","agent":"a","tags":["ok",3]}})"), {}, 422, "validation_failed", "payload.tags[1]"},
         {"second event bad", "POST", ev, R"({"events":[{"run_id":"r","type":"thought","payload":{"text":"a"}},{"run_id":"r","type":"thought","payload":{}}]})", {}, 422, "validation_failed", "payload.text"},
         {"unknown route", "GET", "/observability/nothing", "", {}, 404, "not_found", ""},
-        {"root", "GET", "/", "", {}, 404, "not_found", ""},
+        {"an unknown file of the web page", "GET", "/ui/nothing.js", "", {}, 404, "not_found", ""},
         {"wrong method on events", "GET", ev, "", {}, 405, "method_not_allowed", ""},
         {"wrong method on run", "DELETE", "/observability/runs/r", "", {}, 405, "method_not_allowed", ""},
         {"unknown run", "GET", "/observability/runs/ghost", "", {}, 404, "not_found", ""},
@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(oversized_and_malformed_http) {
 
     auto huge_header = raw_request(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
                                                       std::string(20000, 'b') + "\r\n\r\n");
-    BOOST_TEST(huge_header.status == 413);
+    BOOST_TEST(huge_header.status == 431);  // Request Header Fields Too Large (RFC 6585)
 
     auto bad_length = raw_request(server.port(),
                                   "POST /observability/events HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");

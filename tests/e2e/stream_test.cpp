@@ -197,7 +197,8 @@ BOOST_AUTO_TEST_CASE(replay_from_last_event_id_query_and_bad_values) {
     BOOST_TEST(ids.front() == 11);
     BOOST_TEST(ids.back() == 30);
 
-    for (const std::string bad : {"?last_event_id=abc", "?last_event_id=-1", "?type=dance", "?run_id=a%20b"}) {
+    for (const std::string bad :
+         {"?last_event_id=abc", "?last_event_id=-1", "?type=dance", "?run_id=a%20b", "?colour=red"}) {
         BOOST_TEST_CONTEXT("query " << bad) {
             auto res = http_request(server.port(), "GET", "/observability/stream" + bad);
             BOOST_TEST(res.status == 400);
@@ -206,6 +207,22 @@ BOOST_AUTO_TEST_CASE(replay_from_last_event_id_query_and_bad_values) {
     }
     auto header = http_request(server.port(), "GET", "/observability/stream", "", {{"Last-Event-ID", "x1"}});
     BOOST_TEST(header.status == 400);
+}
+
+// A resume point ahead of the log (after a restore rewound it) gets a
+// `rewound` frame with the log's end, and then the live events: the client
+// is not left waiting for offsets the log will reuse.
+BOOST_AUTO_TEST_CASE(a_resume_point_ahead_of_the_log_is_told_and_followed_live) {
+    temp_dir dir;
+    server_process server{server_options{(dir.path() / "obs.db").string(), {}, {}, true}};
+    post_ok(server.port(), batch(5, "a"));
+    raw_connection stream(server.port());
+    stream.send("GET /observability/stream HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 900\r\n\r\n");
+    std::string received;
+    BOOST_TEST_REQUIRE(stream.read_until_seen("event: rewound\ndata: {\"last_offset\":5}", received), received);
+    post_ok(server.port(), batch(1, "a"));
+    BOOST_TEST_REQUIRE(stream.read_until_seen("id: 6\ndata: ", received), received);
+    BOOST_TEST(received.find("id: 5\ndata") == std::string::npos);  // nothing replayed
 }
 
 BOOST_AUTO_TEST_CASE(slow_listener_overflows_while_others_get_everything) {

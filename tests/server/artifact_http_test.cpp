@@ -2,7 +2,7 @@
 // as pure functions of header values: which bytes a `Range` asks for (one
 // range served, several or malformed ones answered whole, ranges past the
 // end unsatisfiable) and whether `If-None-Match` matches a content's ETag.
-#include "server/artifact_http.hpp"
+#include "server/artifacts/artifact_http.hpp"
 
 #include <boost/test/unit_test.hpp>
 

@@ -1,17 +1,21 @@
 // Tests of server/artifact_routes.cpp. The routes run behind the real
-// http_listener on a loopback port, with the io_context on its own thread
+// listener (and route table) on a loopback port, with the io_context on its own thread
 // and a blocking client on the test thread: round trips (Content-Length,
 // chunked, 100-continue), hostile names, 413 without leftovers, 304, 206 and
 // 416, dedupe, replacement, a client that leaves mid-upload, keep-alive.
 // The header decisions and the artifact event are tested on their own in
 // artifact_http_test.cpp and artifact_service_test.cpp.
-#include "server/artifact_routes.hpp"
+#include "server/artifacts/artifact_routes.hpp"
 
 #include "domain/sha256.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/sqlite_handle.hpp"
-#include "server/http_listener.hpp"
-#include "server/stream_hub.hpp"
+#include "backup/backup_job.hpp"
+#include "server/app.hpp"
+#include "server/artifacts/artifact_service.hpp"
+#include "server/http/listener.hpp"
+#include "server/routes/table.hpp"
+#include "server/stream/stream_hub.hpp"
 #include "tests/support/test_files.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -98,7 +102,7 @@ struct client {
     }
 };
 
-reply request(unsigned short port, const std::string& method, const std::string& target, const std::string& body = "",
+reply http_call(unsigned short port, const std::string& method, const std::string& target, const std::string& body = "",
               const std::map<std::string, std::string>& headers = {}) {
     client c(port);
     auto h = headers;
@@ -115,9 +119,13 @@ struct test_server {
     std::unique_ptr<persistence::event_writer> writer;
     std::unique_ptr<persistence::read_pool> readers;
     net::io_context io{1};
+
     std::unique_ptr<stream_hub> hub;
-    std::unique_ptr<app> a;
+    std::shared_ptr<completion_inbox> inbox;
     std::unique_ptr<artifact_service> artifacts;
+    std::unique_ptr<backup::backup_runner> backups;
+    std::unique_ptr<route_table> routes;
+    std::unique_ptr<app> a;
     std::unique_ptr<http_listener> listener;
     std::future<void> io_done;
 
@@ -142,11 +150,15 @@ struct test_server {
         writer = std::make_unique<persistence::event_writer>(wopts);
         readers = std::make_unique<persistence::read_pool>(cfg.db_path, 1);
         hub = std::make_unique<stream_hub>(io.get_executor(), writer->last_offset());
-        a = std::make_unique<app>(io, cfg, *writer, *readers, *hub, version);
-        writer->start();  // after the app, which sets the writer's listeners
+        inbox = std::make_shared<completion_inbox>(io.get_executor());
+        writer->set_group_end_listener([inbox = inbox] { inbox->flush(); });
+        writer->start();
         artifacts = std::make_unique<artifact_service>(io, cfg.data_dir, max_artifact_bytes);
-        a->artifacts = artifacts.get();
-        listener = std::make_unique<http_listener>(*a);
+        backups = std::make_unique<backup::backup_runner>(io.get_executor());
+        routes = std::make_unique<route_table>(build_route_table(cfg));
+        a = std::make_unique<app>(io, cfg, app_parts{*writer, *readers, *hub, *artifacts, *backups, inbox}, version,
+                                  route_names(*routes));
+        listener = std::make_unique<http_listener>(*a, *routes);
         net::co_spawn(io, listener->run(), net::detached);
         io_done = std::async(std::launch::async, [this] { io.run(); });
     }
@@ -163,8 +175,10 @@ struct test_server {
         artifacts->stop();
         readers->stop();
         writer->stop();
+        inbox->discard();
         listener.reset();
         a.reset();
+        backups.reset();
         artifacts.reset();
         hub.reset();
         std::error_code ec;
@@ -180,25 +194,14 @@ struct test_server {
         BOOST_REQUIRE(sqlite3_step(stmt.get()) == SQLITE_ROW);
         return sqlite3_column_int64(stmt.get(), 0);
     }
-    // Runs list_artifacts on the io thread (the session's dispatch of this
-    // buffered route belongs to handle_route).
-    std::pair<unsigned, std::string> list(const std::string& run_id) {
-        std::promise<std::pair<unsigned, std::string>> done;
-        net::co_spawn(
-            io,
-            [&]() -> net::awaitable<void> {
-                try {
-                    http_request_view req{"GET", "/x", "", ""};  // named: GCC 12 and prvalue arguments
-                    auto answer = co_await list_artifacts(*a, run_id, std::move(req));
-                    done.set_value({answer.status, answer.body});
-                } catch (const api_failure& f) {
-                    done.set_value({http_status(f.error.code), error_body(f.error)});
-                }
-            },
-            net::detached);
-        return done.get_future().get();
-    }
+    // GET /observability/runs/{run_id}/artifacts through the listener.
+    std::pair<unsigned, std::string> list(const std::string& run_id);
 };
+
+std::pair<unsigned, std::string> test_server::list(const std::string& run_id) {
+    auto r = http_call(port(), "GET", "/observability/runs/" + run_id + "/artifacts");
+    return {r.status, r.body};
+}
 
 const std::string base = "/observability/runs/r1/artifacts/";
 
@@ -209,7 +212,7 @@ BOOST_AUTO_TEST_SUITE(artifact_routes_suite)
 BOOST_AUTO_TEST_CASE(binary_round_trip_with_event) {
     test_server s;
     const std::string data = random_bytes(3 * mib + 17, 1);
-    auto put = request(s.port(), "PUT", base + "model%20v1.bin", data,
+    auto put = http_call(s.port(), "PUT", base + "model%20v1.bin", data,
                        {{"Content-Type", "application/x-test"}, {"X-Step-Id", "step-9"}});
     BOOST_TEST_REQUIRE(put.status == 201u, put.body);
     const auto art = boost::json::parse(put.body).as_object();
@@ -222,7 +225,7 @@ BOOST_AUTO_TEST_CASE(binary_round_trip_with_event) {
     BOOST_TEST(art.at("content_type").as_string() == "application/x-test");
     BOOST_TEST(put.header("etag") == "\"" + sha + "\"");
 
-    auto get = request(s.port(), "GET", base + "model%20v1.bin");
+    auto get = http_call(s.port(), "GET", base + "model%20v1.bin");
     BOOST_TEST_REQUIRE(get.status == 200u);
     BOOST_TEST((get.body == data));
     BOOST_TEST(get.header("content-type") == "application/x-test");
@@ -235,14 +238,14 @@ BOOST_AUTO_TEST_CASE(binary_round_trip_with_event) {
     BOOST_TEST(count_files(s.temp_dir()) == 0u);
 
     // Without a Content-Type the stored one is application/octet-stream.
-    BOOST_TEST(request(s.port(), "PUT", base + "plain", "abc").status == 201u);
-    BOOST_TEST(request(s.port(), "GET", base + "plain").header("content-type") == "application/octet-stream");
+    BOOST_TEST(http_call(s.port(), "PUT", base + "plain", "abc").status == 201u);
+    BOOST_TEST(http_call(s.port(), "GET", base + "plain").header("content-type") == "application/octet-stream");
 
     // An empty artifact is an artifact.
-    auto empty_put = request(s.port(), "PUT", base + "empty", "");
+    auto empty_put = http_call(s.port(), "PUT", base + "empty", "");
     BOOST_TEST_REQUIRE(empty_put.status == 201u, empty_put.body);
     BOOST_TEST(boost::json::parse(empty_put.body).at("sha256").as_string() == domain::sha256_hex(""));
-    auto empty_get = request(s.port(), "GET", base + "empty");
+    auto empty_get = http_call(s.port(), "GET", base + "empty");
     BOOST_TEST(empty_get.status == 200u);
     BOOST_TEST(empty_get.body.empty());
     BOOST_TEST(empty_get.header("content-length") == "0");
@@ -295,16 +298,16 @@ BOOST_AUTO_TEST_CASE(hostile_names_are_refused) {
     };
     for (const auto& c : cases) {
         BOOST_TEST_CONTEXT(c.why) {
-            auto put = request(s.port(), "PUT", base + c.encoded, "evil");
+            auto put = http_call(s.port(), "PUT", base + c.encoded, "evil");
             BOOST_TEST(put.status == 400u);
             BOOST_TEST(put.error_code() == "bad_request");
-            auto get = request(s.port(), "GET", base + c.encoded);
+            auto get = http_call(s.port(), "GET", base + c.encoded);
             BOOST_TEST(get.status == 400u);
         }
     }
-    BOOST_TEST(request(s.port(), "PUT", base + std::string(255, 'x'), "ok").status == 201u);
-    BOOST_TEST(request(s.port(), "PUT", "/observability/runs/bad%20run/artifacts/a", "x").status == 400u);
-    BOOST_TEST(request(s.port(), "PUT", base + "a", "x", {{"X-Step-Id", "no spaces"}}).status == 400u);
+    BOOST_TEST(http_call(s.port(), "PUT", base + std::string(255, 'x'), "ok").status == 201u);
+    BOOST_TEST(http_call(s.port(), "PUT", "/observability/runs/bad%20run/artifacts/a", "x").status == 400u);
+    BOOST_TEST(http_call(s.port(), "PUT", base + "a", "x", {{"X-Step-Id", "no spaces"}}).status == 400u);
     BOOST_TEST(s.count("SELECT count(*) FROM artifacts") == 1);
     BOOST_TEST(count_files(s.content_dir()) == 1u);
     BOOST_TEST(count_files(s.temp_dir()) == 0u);
@@ -331,7 +334,7 @@ BOOST_AUTO_TEST_CASE(too_large_leaves_nothing) {
         auto r = c.read();
         BOOST_TEST(r.status == 413u);
     }
-    BOOST_TEST(request(s.port(), "PUT", base + "exact", random_bytes(1 * mib, 4)).status == 201u);
+    BOOST_TEST(http_call(s.port(), "PUT", base + "exact", random_bytes(1 * mib, 4)).status == 201u);
     BOOST_TEST(s.count("SELECT count(*) FROM artifacts") == 1);
     BOOST_TEST(s.count("SELECT count(*) FROM events") == 1);
     BOOST_TEST(count_files(s.content_dir()) == 1u);
@@ -341,14 +344,14 @@ BOOST_AUTO_TEST_CASE(too_large_leaves_nothing) {
 BOOST_AUTO_TEST_CASE(conditional_and_range_requests) {
     test_server s;
     const std::string data = random_bytes(1000, 5);
-    BOOST_TEST_REQUIRE(request(s.port(), "PUT", base + "r.bin", data).status == 201u);
+    BOOST_TEST_REQUIRE(http_call(s.port(), "PUT", base + "r.bin", data).status == 201u);
     const std::string etag = "\"" + domain::sha256_hex(data) + "\"";
 
-    auto not_modified = request(s.port(), "GET", base + "r.bin", "", {{"If-None-Match", etag}});
+    auto not_modified = http_call(s.port(), "GET", base + "r.bin", "", {{"If-None-Match", etag}});
     BOOST_TEST(not_modified.status == 304u);
     BOOST_TEST(not_modified.body.empty());
     BOOST_TEST(not_modified.header("etag") == etag);
-    BOOST_TEST(request(s.port(), "GET", base + "r.bin", "", {{"If-None-Match", "\"other\""}}).status == 200u);
+    BOOST_TEST(http_call(s.port(), "GET", base + "r.bin", "", {{"If-None-Match", "\"other\""}}).status == 200u);
 
     struct range_case {
         std::string range;
@@ -370,7 +373,7 @@ BOOST_AUTO_TEST_CASE(conditional_and_range_requests) {
         BOOST_TEST_CONTEXT(c.range << " If-Range " << c.if_range) {
             std::map<std::string, std::string> headers{{"Range", c.range}};
             if (!c.if_range.empty()) headers["If-Range"] = c.if_range;
-            auto r = request(s.port(), "GET", base + "r.bin", "", headers);
+            auto r = http_call(s.port(), "GET", base + "r.bin", "", headers);
             BOOST_TEST(r.status == c.status);
             BOOST_TEST(r.header("content-range") == c.content_range);
             if (c.status == 416) {
@@ -386,15 +389,15 @@ BOOST_AUTO_TEST_CASE(conditional_and_range_requests) {
 BOOST_AUTO_TEST_CASE(dedupe_replace_list_and_unknowns) {
     test_server s;
     const std::string one = random_bytes(5000, 6), two = random_bytes(6000, 7);
-    BOOST_TEST(request(s.port(), "PUT", base + "b", one).status == 201u);
-    BOOST_TEST(request(s.port(), "PUT", base + "a", one).status == 201u);
-    BOOST_TEST(request(s.port(), "PUT", "/observability/runs/r2/artifacts/a", one).status == 201u);
+    BOOST_TEST(http_call(s.port(), "PUT", base + "b", one).status == 201u);
+    BOOST_TEST(http_call(s.port(), "PUT", base + "a", one).status == 201u);
+    BOOST_TEST(http_call(s.port(), "PUT", "/observability/runs/r2/artifacts/a", one).status == 201u);
     BOOST_TEST(count_files(s.content_dir()) == 1u);
 
     // Re-put replaces r1's pointer; r2 still gets the old bytes.
-    BOOST_TEST(request(s.port(), "PUT", base + "a", two).status == 201u);
-    BOOST_TEST((request(s.port(), "GET", base + "a").body == two));
-    BOOST_TEST((request(s.port(), "GET", "/observability/runs/r2/artifacts/a").body == one));
+    BOOST_TEST(http_call(s.port(), "PUT", base + "a", two).status == 201u);
+    BOOST_TEST((http_call(s.port(), "GET", base + "a").body == two));
+    BOOST_TEST((http_call(s.port(), "GET", "/observability/runs/r2/artifacts/a").body == one));
     BOOST_TEST(count_files(s.content_dir()) == 2u);
 
     auto [status, body] = s.list("r1");
@@ -406,10 +409,10 @@ BOOST_AUTO_TEST_CASE(dedupe_replace_list_and_unknowns) {
     BOOST_TEST(listed[1].at("name").as_string() == "b");
     BOOST_TEST(listed[0].as_object().size() == 8u);
     BOOST_TEST(s.list("nope").first == 404u);
-    BOOST_TEST(s.list("bad run").first == 404u);
+    BOOST_TEST(s.list("bad%20run").first == 404u);
 
-    BOOST_TEST(request(s.port(), "GET", "/observability/runs/nope/artifacts/a").status == 404u);
-    auto missing = request(s.port(), "GET", base + "missing");
+    BOOST_TEST(http_call(s.port(), "GET", "/observability/runs/nope/artifacts/a").status == 404u);
+    auto missing = http_call(s.port(), "GET", base + "missing");
     BOOST_TEST(missing.status == 404u);
     BOOST_TEST(missing.error_code() == "not_found");
 }
@@ -432,7 +435,7 @@ BOOST_AUTO_TEST_CASE(client_leaving_mid_upload_leaves_nothing) {
     BOOST_TEST(count_files(s.temp_dir()) == 0u);
     BOOST_TEST(count_files(s.content_dir()) == 0u);
     BOOST_TEST(s.count("SELECT count(*) FROM artifacts") == 0);
-    BOOST_TEST(request(s.port(), "GET", base + "cut").status == 404u);
+    BOOST_TEST(http_call(s.port(), "GET", base + "cut").status == 404u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

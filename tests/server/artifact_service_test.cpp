@@ -2,7 +2,7 @@
 // records a stored artifact in its run's log obeys the event model (type,
 // ids, time, parent step, fingerprint) and its payload passes the
 // `artifact` payload rules, with and without a step.
-#include "server/artifact_service.hpp"
+#include "server/artifacts/artifact_service.hpp"
 
 #include "domain/sha256.hpp"
 #include "domain/validation.hpp"

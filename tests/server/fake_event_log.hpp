@@ -7,8 +7,8 @@
 #pragma once
 
 #include "persistence/queries.hpp"
-#include "server/stream_hub.hpp"
-#include "server/stream_session.hpp"
+#include "server/stream/stream_hub.hpp"
+#include "server/stream/stream_session.hpp"
 
 #include <cstddef>
 #include <cstdint>

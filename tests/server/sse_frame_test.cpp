@@ -4,7 +4,7 @@
 #define BOOST_TEST_MODULE unit_stream
 #include <boost/test/unit_test.hpp>
 
-#include "server/sse_frame.hpp"
+#include "server/stream/sse_frame.hpp"
 
 #include <optional>
 #include <string>
@@ -88,6 +88,7 @@ BOOST_AUTO_TEST_CASE(retry_ping_and_overflow_frames) {
     BOOST_TEST(ping_frame().get() == ping_frame().get());  // one shared string
     BOOST_TEST(*overflow_frame(42) == "id: 42\nevent: overflow\ndata: {\"last_offset\":42}\n\n");
     BOOST_TEST(*overflow_frame(0) == "id: 0\nevent: overflow\ndata: {\"last_offset\":0}\n\n");
+    BOOST_TEST(*rewound_frame(7) == "id: 7\nevent: rewound\ndata: {\"last_offset\":7}\n\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

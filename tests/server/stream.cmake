@@ -1,9 +1,5 @@
 # The live stream's unit tests (framing, query, hub, hand-over, session over
-# loopback TCP). obs_stream is defined by server/stream.cmake; it is included
-# here only while server/CMakeLists.txt does not include it yet.
-if(NOT TARGET obs_stream)
-  include(${PROJECT_SOURCE_DIR}/server/stream.cmake)
-endif()
+# loopback TCP), against server/stream/'s library obs_stream.
 
 obs_add_test_suite(unit_stream
   SOURCES

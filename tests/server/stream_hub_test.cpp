@@ -4,7 +4,7 @@
 // hub lives on the io thread, so each test body runs inside io_context::run.
 #include <boost/test/unit_test.hpp>
 
-#include "server/stream_hub.hpp"
+#include "server/stream/stream_hub.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -2,7 +2,7 @@
 // good and bad inputs (table-driven), the number parser, and the filter.
 #include <boost/test/unit_test.hpp>
 
-#include "server/stream_query.hpp"
+#include "server/stream/stream_query.hpp"
 
 #include <optional>
 #include <string>

@@ -8,7 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "fake_event_log.hpp"
-#include "server/stream_session.hpp"
+#include "server/stream/stream_session.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

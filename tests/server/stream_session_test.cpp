@@ -9,7 +9,7 @@
 #include "persistence/migrations.hpp"
 #include "persistence/read_pool.hpp"
 #include "persistence/sqlite_handle.hpp"
-#include "server/stream_session.hpp"
+#include "server/stream/stream_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
