@@ -34,7 +34,7 @@ api_error error_for(const backup::backup_outcome& outcome) {
         return e;
     }
     // Never a path or a stack in a 500: the reason is in the log and the history.
-    return make_error(error_code::internal, "the backup failed; see GET /observability/backups for the reason");
+    return make_error(error_code::internal, "the backup failed; the backup history (GET observability backups) has the reason");
 }
 
 }  // namespace

@@ -152,10 +152,12 @@ result<domain::batch_result> decode_events_body(const request& req, body_format 
                                                  (obj->contains("type") || obj->contains("run_id"))) {
             // One event on its own: say what the body must be rather than
             // list its fields as unknown.
-            return validation_error({{0, "", "the body must be {\"events\": [event, ...]} (or NDJSON, one event "
-                                              "a line, with Content-Type: application/x-ndjson), not one event "
-                                              "on its own"}},
-                                    false);
+            const std::string why =
+                "the body must be {\"events\": [event, ...]} (or NDJSON, one event a line, with Content-Type: "
+                "application/x-ndjson), not one event on its own";
+            api_error e = validation_error({{0, "", why}}, false);
+            e.message = why;
+            return e;
         }
         return domain::decode_event_batch(*body, now);
     }

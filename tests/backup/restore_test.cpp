@@ -179,8 +179,11 @@ BOOST_AUTO_TEST_CASE(bad_tarballs_are_refused_and_leave_nothing) {
             const restore_result r = restore_backup({target / "bad.tar.gz", target / "out/restored.db", "", false, std::nullopt});
             BOOST_TEST(!r.ok);
             BOOST_TEST(r.message.find(c.reason) != std::string::npos, r.message);
-            // No database, no temporary: only the lock file, which stays.
-            BOOST_TEST((list_dir(target / "out") == std::vector<std::string>{"restored.db.lock"}));
+            // No database, no temporary: only the lock file, which stays, and
+            // the (empty) default data folder beside the database.
+            BOOST_TEST((list_dir(target / "out") ==
+                        std::vector<std::string>{"observability-data", "restored.db.lock"}));
+            BOOST_TEST(fs::is_empty(fs::path(target / "out") / "observability-data"));
             BOOST_TEST(!fs::exists(target / "evil"));
         }
     }
