@@ -96,6 +96,17 @@ std::string parse_listen(config& c, std::string_view text) {
     return "";
 }
 
+auto duration_setter(std::uint64_t config::*field, std::uint64_t min_ms) {
+    return [=](config& c, std::string_view v) {
+        std::string error;
+        auto ms = parse_duration_ms(v, &error);
+        if (!ms) return error;
+        if (*ms != 0 && *ms < min_ms) return "must be 0 (off) or at least " + std::to_string(min_ms) + " ms";
+        c.*field = *ms;
+        return std::string();
+    };
+}
+
 const std::vector<option_spec>& options() {
     static const std::vector<option_spec> table{
         {"--listen", "OBS_LISTEN", "127.0.0.1:8000", "address and port to listen on (port 0: any free port)", true,
@@ -144,6 +155,23 @@ const std::vector<option_spec>& options() {
          number_setter<int>(&config::backup_gzip_level, 1, 9)},
         {"--backup-part-bytes", "OBS_BACKUP_PART_BYTES", "5242880", "S3 multipart part size (at least 5 MiB)", true,
          number_setter<std::size_t>(&config::backup_part_bytes, 5 * 1024 * 1024, 1ull << 32)},
+        {"--backup-interval", "OBS_BACKUP_INTERVAL", "0 (off)", "start a backup this often, e.g. 6h (units ms, s, m, h, d)",
+         true, duration_setter(&config::backup_interval_ms, 1000)},
+        {"--backup-keep", "OBS_BACKUP_KEEP", "0 (all)",
+         "keep the newest N successful backups, delete older ones after a new one succeeds", true,
+         number_setter<unsigned>(&config::backup_keep, 0, 100000)},
+        {"--retention", "OBS_RETENTION", "0 (off)",
+         "delete runs whose last event is older than this, e.g. 30d (units ms, s, m, h, d)", true,
+         duration_setter(&config::retention_ms, 1000)},
+        {"--retention-sweep", "OBS_RETENTION_SWEEP", "1m", "how often retention looks for expired runs", true,
+         [](config& c, std::string_view v) {
+             std::string error;
+             auto ms = parse_duration_ms(v, &error);
+             if (!ms) return error;
+             if (*ms < 100) return std::string("must be at least 100ms");
+             c.retention_sweep_ms = *ms;
+             return std::string();
+         }},
         {"--cors-origin", "OBS_CORS_ORIGINS", "(none)",
          "an origin whose pages may call the API (scheme://host[:port], or *); repeatable (env: comma-separated)",
          true, add_cors_origin},
@@ -231,6 +259,31 @@ config_result parse_config(int argc, const char* const* argv) {
         if (auto err = spec->apply(c, value); !err.empty()) return {std::nullopt, 2, std::string(arg) + " " + err};
     }
     return {std::move(c), 0, ""};
+}
+
+std::optional<std::uint64_t> parse_duration_ms(std::string_view text, std::string* error) {
+    auto fail = [&] {
+        if (error) *error = "must be a whole number and a unit (ms, s, m, h, d), e.g. 30d or 90s";
+        return std::nullopt;
+    };
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end == text.data()) return fail();
+    const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    std::uint64_t scale = 0;
+    if (unit == "ms") scale = 1;
+    else if (unit == "s") scale = 1000;
+    else if (unit == "m") scale = 60'000;
+    else if (unit == "h") scale = 3'600'000;
+    else if (unit == "d") scale = 86'400'000;
+    else if (unit.empty() && n == 0) scale = 1;  // a bare 0 is "off" in any unit
+    else return fail();
+    // Ten years at most: a larger figure is a typo, and it keeps the product in range.
+    if (n > 3650ull * 86'400'000 / scale) {
+        if (error) *error = "is more than ten years";
+        return std::nullopt;
+    }
+    return n * scale;
 }
 
 std::string effective_data_dir(const config& cfg) {

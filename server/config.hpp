@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace obs::server {
@@ -44,6 +45,11 @@ struct config {
     std::size_t backup_part_bytes = 5 * 1024 * 1024;
     bool log_requests = true;
     std::vector<std::string> cors_origins;  // origins given the CORS headers; "*" for any
+    // Issue 18: durations in milliseconds, 0 = off.
+    std::uint64_t retention_ms = 0;             // delete runs quiet for longer than this
+    std::uint64_t retention_sweep_ms = 60000;   // how often the retention sweep looks
+    std::uint64_t backup_interval_ms = 0;       // start a backup this often
+    unsigned backup_keep = 0;                   // newest successful backups kept (0: all)
 };
 
 // What parse_config decided: run with `cfg`, or exit with `exit_code` after
@@ -56,6 +62,10 @@ struct config_result {
 
 // Parses argv (after the program name) over the environment `getenv`.
 config_result parse_config(int argc, const char* const* argv);
+
+// "90d", "12h", "30m", "45s", "1500ms" (a whole number and one unit) in
+// milliseconds; an error message when `text` is not one.
+std::optional<std::uint64_t> parse_duration_ms(std::string_view text, std::string* error = nullptr);
 
 // The data directory actually used (cfg.data_dir or its default).
 std::string effective_data_dir(const config& cfg);

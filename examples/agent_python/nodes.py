@@ -23,9 +23,14 @@ def tiny_model(prompt):
     return answer, len(prompt.split()) * 3, len(answer.split()) * 3, int((time.perf_counter() - started) * 1000)
 
 
+_wheel_lookups = []
+
+
 def lookup_tool(key):
-    """A stand-in for a tool: reads the gear table; fails once for 'wheel'."""
-    if key == "wheel" and random.random() < 0.5:
+    """A stand-in for a tool: reads the gear table; the first lookup of 'wheel'
+    times out, so every run of the example shows a failed tool call and its retry."""
+    if key == "wheel" and not _wheel_lookups:
+        _wheel_lookups.append(key)
         raise TimeoutError("the parts catalogue did not answer in time")
     return GEARS[key]
 

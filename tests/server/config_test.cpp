@@ -72,6 +72,9 @@ BOOST_AUTO_TEST_CASE(refusals) {
         {"--durability", "maybe"},    {"--max-body-bytes", "12x"},   {"--max-body-bytes", "1"},
         {"--backup-gzip-level", "0"}, {"--what"},                    {"--db"},
         {"--keys-file", "/nonexistent/keys"},
+        {"--retention", "30"},        {"--retention", "d"},          {"--retention", "3w"},
+        {"--retention", "-1d"},       {"--retention", "500ms"},      {"--retention", "99999999d"},
+        {"--backup-interval", "1h30m"}, {"--backup-keep", "-2"},     {"--retention-sweep", "10ms"},
     };
     for (const auto& args : bad) {
         BOOST_TEST_CONTEXT(args[0] << (args.size() > 1 ? " " + args[1] : "")) {
@@ -90,6 +93,26 @@ BOOST_AUTO_TEST_CASE(help_lists_every_flag_with_default_and_env) {
     for (const char* s : {"--listen", "OBS_LISTEN", "127.0.0.1:8000", "--db", "OBS_DB", "--api-key", "OBS_API_KEY",
                           "--durability", "OBS_DURABILITY", "--data-dir", "OBS_DATA_DIR", "restore"})
         BOOST_TEST(r.message.find(s) != std::string::npos, "help lacks " << s);
+}
+
+BOOST_AUTO_TEST_CASE(durations) {
+    const std::vector<std::pair<std::string, std::uint64_t>> good{
+        {"0", 0},          {"0s", 0},         {"1500ms", 1500},       {"3s", 3000},
+        {"5m", 300'000},   {"12h", 43'200'000}, {"30d", 2'592'000'000}, {"3650d", 315'360'000'000},
+    };
+    for (const auto& [text, ms] : good) {
+        BOOST_TEST_CONTEXT(text) {
+            auto got = parse_duration_ms(text);
+            BOOST_TEST_REQUIRE(got.has_value());
+            BOOST_TEST(*got == ms);
+        }
+    }
+    auto r = parse({"--retention", "3s", "--retention-sweep", "200ms", "--backup-interval", "2h", "--backup-keep", "3"});
+    BOOST_TEST_REQUIRE(r.cfg.has_value());
+    BOOST_TEST(r.cfg->retention_ms == 3000u);
+    BOOST_TEST(r.cfg->retention_sweep_ms == 200u);
+    BOOST_TEST(r.cfg->backup_interval_ms == 7'200'000u);
+    BOOST_TEST(r.cfg->backup_keep == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(loopback_hosts) {
