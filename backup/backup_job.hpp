@@ -14,6 +14,7 @@
 #pragma once
 
 #include "backup/archive_producer.hpp"
+#include "backup/backup_stats.hpp"
 #include "backup/curl_multi.hpp"
 #include "backup/s3_client.hpp"
 #include "backup/s3_config.hpp"
@@ -120,6 +121,10 @@ public:
     // outcomes and rows). Returns status busy at once when one is running.
     boost::asio::awaitable<backup_outcome> run(backup_request req);
 
+    // Figures for /metrics; io thread only.
+    backup_stats& stats() noexcept { return stats_; }
+    const backup_stats& stats() const noexcept { return stats_; }
+
     // The curl multi handle the runner's uploads use (restores and tests may share it).
     curl_multi& http() noexcept { return http_; }
 
@@ -130,6 +135,7 @@ private:
     curl_multi http_;
     boost::asio::thread_pool worker_{1};  // the backup worker thread
     std::shared_ptr<active_state> active_;  // whether a backup runs and how to stop it
+    backup_stats stats_;
 };
 
 }  // namespace obs::backup
