@@ -1,10 +1,13 @@
 // End-to-end: a slow but live stream reader (issue 13, item 8). The write
-// timeout (--body-timeout-ms) is short, 300 ms, and the frames are 2 MB, so
-// one gathered write to a reader taking 40 KB/s lasts far longer than the
+// timeout (--body-timeout-ms) is short, 1 s, and the frames are 2 MB, so
+// one gathered write to a reader taking 160 KB/s lasts far longer than the
 // timeout: the server must judge the reader by its progress, keep writing
 // whole frames, and, when the reader falls behind the queue's bound, send
 // `overflow` and close — never cut a frame. A reader that stops reading
-// altogether is still let go after about the timeout.
+// altogether is still let go after about the timeout. The reader's receive
+// buffer is 64 KB: with 4 KB, loopback's 64 KB segment size kept its window
+// shut between the sender's zero-window probes, whose backoff passed the
+// timeout under load, so the server saw no progress and (rightly) let it go.
 #include "tests/e2e/raw_socket.hpp"
 #include "tests/e2e/server_process.hpp"
 
@@ -30,7 +33,7 @@ std::string two_megabyte_event(int i) {
 }
 
 std::vector<std::string> server_args() {
-    return {"--body-timeout-ms", "300", "--stream-queue-bytes", "8388608", "--max-body-bytes", "8388608",
+    return {"--body-timeout-ms", "1000", "--stream-queue-bytes", "8388608", "--max-body-bytes", "8388608",
             "--no-request-log"};
 }
 
@@ -50,7 +53,7 @@ BOOST_AUTO_TEST_SUITE(stream_slow_reader)
 BOOST_AUTO_TEST_CASE(a_slow_reader_gets_whole_frames_then_overflow) {
     temp_dir dir;
     server_process server{server_options{(dir.path() / "obs.db").string(), server_args(), {}, true}};
-    raw_socket reader(server.port(), 4096);
+    raw_socket reader(server.port(), 65536);
     BOOST_TEST_REQUIRE(reader.send("GET /observability/stream HTTP/1.1\r\nHost: x\r\n\r\n"));
     std::string bytes;
     read_head(reader, bytes);
@@ -65,15 +68,15 @@ BOOST_AUTO_TEST_CASE(a_slow_reader_gets_whole_frames_then_overflow) {
         }
     });
 
-    // Slow: 4 KB every 100 ms, about 40 KB/s, for at least 4 s (more than
-    // ten write timeouts) and until every event is posted (so the queue has
+    // Slow: 16 KB every 100 ms, about 160 KB/s, for at least 5 s (five write
+    // timeouts) and until every event is posted (so the queue has
     // overflowed while the reader lagged).
     const auto start = std::chrono::steady_clock::now();
     bool closed_early = false;
     std::size_t slow_bytes = 0;
-    while (std::chrono::steady_clock::now() - start < 4s || posted < posted_events) {
+    while (std::chrono::steady_clock::now() - start < 5s || posted < posted_events) {
         const auto before = bytes.size();
-        const auto got = reader.read_some(bytes, 4096, 100ms);
+        const auto got = reader.read_some(bytes, 16384, 100ms);
         slow_bytes += bytes.size() - before;
         if (got == raw_socket::got::closed) {
             closed_early = true;
