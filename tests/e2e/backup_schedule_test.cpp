@@ -65,6 +65,18 @@ rows_t wait_for_history(unsigned short port, const std::function<bool(const rows
     return rows;
 }
 
+// Right after a backup and its rotation: the newest row succeeded less than
+// 500 ms ago and exactly `keep` succeeded rows are not deleted, so the next
+// tick of a 1 s schedule is about half a second away and a SIGTERM sent now
+// interrupts no backup (an interrupted one could leave an object or a
+// tarball that the next success, not this test, would rotate).
+bool just_rotated(const rows_t& rows, std::size_t keep) {
+    if (rows.empty() || text(rows[0], "status") != "succeeded") return false;
+    const auto finished = obs::domain::parse_rfc3339(text(rows[0], "finished_at"));
+    if (!finished || obs::domain::now_unix_ms() - *finished > 500) return false;
+    return count_if(rows, is_kept) == keep;
+}
+
 // The object names under s3://bucket/prefix, from `aws s3 ls`.
 std::set<std::string> s3_names(const bt::s3rver_process& s3, const std::string& prefix) {
     auto ls = s3.aws("s3 ls s3://" + s3.bucket() + "/" + prefix);
@@ -124,8 +136,11 @@ BOOST_AUTO_TEST_CASE(keeps_the_newest_two_objects_and_marks_the_rest_deleted) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     BOOST_TEST_REQUIRE(manual.status == 201, manual.body);
-    wait_for_history(server.port(), [](const rows_t& r) { return count_if(r, [](auto& b) { return text(b, "status") == "succeeded"; }) >= 5; },
-                     std::chrono::seconds(8));
+    const rows_t before_stop = wait_for_history(
+        server.port(),
+        [](const rows_t& r) { return count_if(r, [](auto& b) { return text(b, "status") == "succeeded"; }) >= 5 && just_rotated(r, 2); },
+        std::chrono::seconds(10));
+    BOOST_TEST_REQUIRE(just_rotated(before_stop, 2));
     BOOST_TEST(server.stop() == 0);  // SIGTERM stops the schedule and the server
     BOOST_TEST(server.log().find(R"("msg":"stopped")") != std::string::npos);
 
@@ -173,9 +188,11 @@ BOOST_AUTO_TEST_CASE(keeps_the_newest_two_tarballs_in_the_data_dir) {
         fs::create_directories(data / "backups");
         bt::write_file((data / "backups" / "notes.txt").string(), "mine\n");
         const rows_t rows = wait_for_history(
-            server.port(), [](const rows_t& r) { return count_if(r, [](auto& b) { return text(b, "status") == "succeeded"; }) >= 4; },
+            server.port(),
+            [](const rows_t& r) { return count_if(r, [](auto& b) { return text(b, "status") == "succeeded"; }) >= 4 && just_rotated(r, 2); },
             std::chrono::seconds(10));
         BOOST_TEST_REQUIRE(count_if(rows, [](auto& b) { return text(b, "status") == "succeeded"; }) >= 4u);
+        BOOST_TEST_REQUIRE(just_rotated(rows, 2));
         BOOST_TEST(server.stop() == 0);
     }
 
@@ -272,9 +289,11 @@ BOOST_AUTO_TEST_CASE(failed_attempts_back_off_and_never_delete_the_good_backup) 
     {
         server_process again{
             server_options{db, {"--backup-interval", "1s", "--backup-keep", "1"}, s3_env(s3, prefix), true}};
-        rows = wait_for_history(again.port(), [&](const rows_t& r) { return count_if(r, succeeded) > succeeded_before; },
-                                std::chrono::seconds(5));
+        rows = wait_for_history(
+            again.port(), [&](const rows_t& r) { return count_if(r, succeeded) > succeeded_before && just_rotated(r, 1); },
+            std::chrono::seconds(6));
         BOOST_TEST_REQUIRE(count_if(rows, succeeded) > succeeded_before);
+        BOOST_TEST_REQUIRE(just_rotated(rows, 1));
         BOOST_TEST(again.stop() == 0);
     }
     rows = history_after_restart(db);
