@@ -7,6 +7,7 @@
 #include "backup/hand_off.hpp"
 
 #include "backup/backup_record.hpp"
+#include "backup/backup_rotation.hpp"
 #include "backup/file_io.hpp"
 #include "backup/snapshot.hpp"
 #include "domain/sha256.hpp"
@@ -305,9 +306,9 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
 
     // 1. The row, so that every attempt is listed.
     try {
-        auto insert_row = [db_path, started_ms] {
+        auto insert_row = [db_path, started_ms, started_by = req.started_by] {
             persistence::db_ptr db = persistence::open_database(db_path, false);
-            return insert_backup_started(db.get(), started_ms);
+            return insert_backup_started(db.get(), started_ms, started_by);
         };
         out.id = co_await on_worker(worker_, std::move(insert_row));
     } catch (const std::exception& e) {
@@ -458,7 +459,23 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
         req.log(out.ok() ? "Backup successful: " + out.location : "Backup failed: " + out.message);
         if (!record_error.empty()) req.log("Backup row " + std::to_string(row.id) + " not completed: " + record_error);
     }
+    count_backup(stats_, out, *row.finished_ms);
+    if (out.ok() && req.keep > 0 && out.id != 0 && record_error.empty()) co_await rotate_(req, out.id);
     co_return out;
+}
+
+asio::awaitable<void> backup_runner::rotate_(const backup_request& req, std::int64_t newest_id) {
+    rotation_request rot;
+    rot.db_path = req.db_path;
+    rot.keep = req.keep;
+    rot.newest_id = newest_id;
+    rot.location_prefix = req.upload ? s3_location_prefix(*req.s3) : local_location_prefix(req.data_dir);
+    if (req.upload) rot.s3 = req.s3;
+    rot.s3_options = req.s3_options;
+    rot.log = req.log;
+    const rotation_result r = co_await rotate_backups(std::move(rot), http_, worker_);
+    stats_.rotated_deleted += r.deleted;
+    stats_.rotation_failed += r.failed;
 }
 
 }  // namespace obs::backup

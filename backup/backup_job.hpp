@@ -3,7 +3,9 @@
 // the worker to the io thread with back-pressure (a concurrent_channel of
 // capacity 1), upload them (PutObject for a single part, else a multipart
 // upload, aborted on failure) or write the tarball under the data directory,
-// remove the temporary files, and complete the `backups` row.
+// remove the temporary files, complete the `backups` row, count the backup
+// in stats(), and after a success rotate (backup_rotation.hpp) while still
+// counted as running, so no other backup starts in between.
 //
 // Memory: at most about four parts at once (one being cut, one blocked in
 // the channel's send, one buffered, one uploading).
@@ -47,9 +49,14 @@ struct backup_request {
     // exactly what the snapshot refers to; empty: list_artifact_files(data_dir).
     std::function<std::vector<archive_file>(const std::string& snapshot_path)> list_extra_files;
     s3_client_options s3_options;
-    // Log lines ("Backup successful: s3://bucket/key", "Backup failed: ...");
-    // called on the io thread. Never given a secret.
+    // Log lines ("Backup successful: s3://bucket/key", "Backup failed: ...",
+    // "Backup rotation deleted ..."); called on the io thread. Never given a secret.
     std::function<void(const std::string&)> log;
+    std::string started_by = "manual";  // the row's started_by: manual|scheduled
+    // --backup-keep: after a success, keep this many succeeded backups of
+    // the destination (S3 prefix, or data_dir/backups/) and delete older
+    // ones (backup_rotation.hpp); 0 keeps all.
+    unsigned keep = 0;
 };
 
 enum class backup_status {
@@ -130,6 +137,9 @@ public:
 
 private:
     struct active_state;
+
+    // Rotation after backup `newest_id` of `req` succeeded; counted in stats_.
+    boost::asio::awaitable<void> rotate_(const backup_request& req, std::int64_t newest_id);
 
     boost::asio::any_io_executor io_;
     curl_multi http_;

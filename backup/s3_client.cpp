@@ -294,6 +294,13 @@ asio::awaitable<s3_result<void>> s3_client::abort_multipart_upload(std::string k
     co_return boost::system::result<void, s3_error>{};
 }
 
+asio::awaitable<s3_result<void>> s3_client::delete_object(std::string key) {
+    request req{"DELETE", std::move(key), "", nullptr, "", true, {}, {}};
+    auto r = co_await send_(std::move(req));
+    if (!r) co_return r.error();
+    co_return boost::system::result<void, s3_error>{};
+}
+
 asio::awaitable<s3_result<std::uint64_t>> s3_client::get_object(std::string key,
                                                                 std::function<void(const char*, std::size_t)> sink) {
     std::uint64_t bytes = 0;

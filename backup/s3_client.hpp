@@ -1,6 +1,6 @@
 // The S3 operations backups and restores need, on curl_multi (io thread):
-// PutObject, the multipart upload (Create, UploadPart, Complete, Abort) and
-// a streaming GetObject. Requests are signed by libcurl (CURLOPT_AWS_SIGV4,
+// PutObject, the multipart upload (Create, UploadPart, Complete, Abort), a
+// streaming GetObject and DeleteObject (backup rotation). Requests are signed by libcurl (CURLOPT_AWS_SIGV4,
 // "aws:amz:REGION:s3") with these curl 7.88 pitfalls handled here:
 // `x-amz-content-sha256` is always sent (the payload's sha256), bodies are
 // sent as POSTFIELDS so curl hashes the same bytes, query strings are written
@@ -98,6 +98,11 @@ public:
     // rethrown from here. Not retried. Returns the object's size.
     boost::asio::awaitable<s3_result<std::uint64_t>> get_object(
         std::string key, std::function<void(const char* data, std::size_t n)> sink);
+
+    // DeleteObject (DELETE on the key), retried: it is idempotent. S3
+    // answers 204 whether or not the key existed, so a key deleted earlier
+    // (by hand, or by a rotation whose mark was lost) is not an error.
+    boost::asio::awaitable<s3_result<void>> delete_object(std::string key);
 
     const s3_config& config() const noexcept { return config_; }
 

@@ -10,6 +10,7 @@
 #include "persistence/read_pool.hpp"
 #include "server/app.hpp"
 #include "server/artifacts/artifact_service.hpp"
+#include "server/backup_plan.hpp"
 #include "server/completion_inbox.hpp"
 #include "server/config.hpp"
 #include "server/http/listener.hpp"
@@ -94,6 +95,8 @@ int serve(server::config cfg) {
                   server::route_names(routes));
     writer.start();
     server::http_listener listener(a, routes);
+    // --backup-interval: null when off; stopped with the listener on SIGTERM.
+    std::unique_ptr<backup::backup_schedule> schedule = server::start_backup_schedule(a);
 
     // Installed before the "listening" line: whoever waits for that line may
     // send SIGTERM at once, and without a handler the signal's default action
@@ -104,6 +107,7 @@ int serve(server::config cfg) {
         server::log_line("info", "shutting down", {{"signal", signal}});
         listener.shutdown();
         hub.shutdown();
+        if (schedule) schedule->stop();
         asio::co_spawn(io, drain_then_stop(a, std::chrono::milliseconds(3000)), asio::detached);
     });
     server::log_startup(a, listener.port());

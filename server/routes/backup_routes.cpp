@@ -4,8 +4,8 @@
 // is backup/'s backup_runner; this file maps it onto the contract.
 #include "backup/backup_job.hpp"
 #include "backup/backup_record.hpp"
-#include "persistence/artifact_store.hpp"
 #include "server/app.hpp"
+#include "server/backup_plan.hpp"
 #include "server/http/query.hpp"
 #include "server/log.hpp"
 #include "server/routes/routes.hpp"
@@ -48,26 +48,7 @@ boost::asio::awaitable<handler_result> post_backup(app& a, request req) {
         upload = value == "true";
     }
 
-    backup::backup_request request;
-    request.db_path = a.cfg().db_path;
-    request.data_dir = effective_data_dir(a.cfg());
-    request.upload = upload;
-    request.s3 = backup::s3_config_from_env();
-    request.not_configured_reason = backup::s3_config_missing(backup::process_env());
-    request.gzip_level = a.cfg().backup_gzip_level;
-    request.part_size = a.cfg().backup_part_bytes;
-    request.server_version = OBS_VERSION;
-    // Exactly the artifact files the snapshot refers to (called on the worker).
-    request.list_extra_files = [data_dir = request.data_dir](const std::string& snapshot_path) {
-        auto snapshot = persistence::open_database(snapshot_path, true);
-        std::vector<backup::archive_file> files;
-        for (auto& [name, path] : persistence::artifact_files_for_backup(snapshot.get(), data_dir))
-            files.push_back(backup::archive_file{std::move(name), std::move(path)});
-        return files;
-    };
-    request.log = [](const std::string& line) {
-        log_line(line.starts_with("Backup successful") ? "info" : "error", line);
-    };
+    backup::backup_request request = make_backup_request(a.cfg(), upload, "manual");
     auto outcome = co_await a.backups().run(std::move(request));
     if (!outcome.ok()) co_return error_for(outcome);
     co_return json_answer(201, boost::json::serialize(backup::to_json(outcome)));

@@ -1,6 +1,6 @@
-// Tests of backup/backup_record.cpp: the `backups` rows (migration 0002)
-// from `running` to their end, the history newest first with its limit, and
-// the JSON of a row.
+// Tests of backup/backup_record.cpp: the `backups` rows (migrations 0002
+// and 0005) from `running` to their end, the history newest first with its
+// limit, the rows rotation may delete and its mark, and the JSON of a row.
 #include "backup/backup_record.hpp"
 
 #include "support.hpp"
@@ -90,6 +90,51 @@ BOOST_AUTO_TEST_CASE(rows_left_running_by_a_crash_are_marked_failed) {
     BOOST_TEST(rows[0].error.value_or("").find("interrupted") == 0u);
     BOOST_TEST(rows[1].status == "succeeded");
     BOOST_TEST(mark_interrupted_backups(db.get(), 6000) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(kept_rows_of_a_destination_and_the_deletion_mark) {
+    temp_dir dir;
+    make_event_db(dir / "live.db", 0, 0);
+    persistence::db_ptr db = persistence::open_database(dir / "live.db", false);
+    auto add = [&](const std::string& status, const std::string& location, const char* by) {
+        backup_row r;
+        r.id = insert_backup_started(db.get(), 1000, by);
+        r.finished_ms = 2000;
+        r.status = status;
+        if (!location.empty()) r.location = location;
+        update_backup_finished(db.get(), r);
+        return r.id;
+    };
+    const std::int64_t a = add("succeeded", "s3://b/p/observability-1.tar.gz", "scheduled");
+    add("failed", "", "scheduled");
+    add("succeeded", "s3://b/other/observability-2.tar.gz", "manual");
+    const std::int64_t d = add("succeeded", "s3://b/p/observability-3.tar.gz", "manual");
+    add("succeeded", "s3://b/p_/x.tar.gz", "manual");  // '_' is no wildcard here
+    const std::int64_t running = insert_backup_started(db.get(), 3000, "scheduled");
+
+    auto ids = [](const std::vector<backup_row>& rows) {
+        std::vector<std::int64_t> out;
+        for (const auto& r : rows) out.push_back(r.id);
+        return out;
+    };
+    BOOST_TEST(ids(list_kept_backups(db.get(), "s3://b/p/")) == (std::vector<std::int64_t>{d, a}),
+               boost::test_tools::per_element());
+    BOOST_TEST(mark_backup_deleted(db.get(), a, 5000));
+    BOOST_TEST(!mark_backup_deleted(db.get(), a, 6000));        // once
+    BOOST_TEST(!mark_backup_deleted(db.get(), running, 6000));  // never a row that is not succeeded
+    BOOST_TEST(ids(list_kept_backups(db.get(), "s3://b/p/")) == (std::vector<std::int64_t>{d}),
+               boost::test_tools::per_element());
+
+    const auto rows = list_backups(db.get(), 10);
+    const auto& oldest = rows.back();
+    BOOST_TEST(oldest.id == a);
+    BOOST_TEST(oldest.deleted_ms.value_or(0) == 5000);
+    BOOST_TEST(oldest.started_by == "scheduled");
+    const auto j = to_json(oldest);
+    BOOST_TEST(j.at("deleted_at").as_string() == "1970-01-01T00:00:05.000Z");
+    BOOST_TEST(j.at("started_by").as_string() == "scheduled");
+    BOOST_TEST(to_json(rows[0]).at("deleted_at").is_null());
+    BOOST_TEST(rows[1].started_by == "manual");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

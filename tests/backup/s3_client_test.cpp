@@ -199,6 +199,9 @@ BOOST_AUTO_TEST_CASE(every_operation_is_signed_correctly) {
         {"UploadPart with the caller's hash", "", [&](s3_client& s) -> asio::awaitable<bool> { co_return (co_await s.upload_part(key, "u2", 3, body, body_hash)).has_value(); }, "PUT", "partNumber=3&uploadId=u2"},
         {"CompleteMultipartUpload", "", [&](s3_client& s) -> asio::awaitable<bool> { co_return (co_await s.complete_multipart_upload(key, "u1", etags)).has_value(); }, "POST", "uploadId=u1"},
         {"AbortMultipartUpload", "", [&](s3_client& s) -> asio::awaitable<bool> { co_return (co_await s.abort_multipart_upload(key, "u1")).has_value(); }, "DELETE", "uploadId=u1"},
+        {"DeleteObject", "", [&](s3_client& s) -> asio::awaitable<bool> { co_return (co_await s.delete_object(key)).has_value(); }, "DELETE", ""},
+        {"DeleteObject with a session token", "TOKEN/with+chars==",
+         [&](s3_client& s) -> asio::awaitable<bool> { co_return (co_await s.delete_object(key)).has_value(); }, "DELETE", ""},
         {"GetObject", "", [&](s3_client& s) -> asio::awaitable<bool> {
              std::string got;
              auto r = co_await s.get_object(key, [&](const char* d, std::size_t n) { got.append(d, n); });

@@ -294,9 +294,18 @@ breaking_relay::~breaking_relay() {
 
 s3rver_process::s3rver_process(const std::string& bucket) : bucket_(bucket) {
     port_ = free_port();
+    launch();
+}
+
+void s3rver_process::start_again() {
+    if (pid_ > 0) return;
+    launch();
+}
+
+void s3rver_process::launch() {
     const std::string script = std::string(OBS_SOURCE_DIR) + "/scripts/s3-test-server";
     const command_result r =
-        run_command(shell_quote(script) + " " + std::to_string(port_) + " " + shell_quote(dir_ / "data") + " " + bucket +
+        run_command(shell_quote(script) + " " + std::to_string(port_) + " " + shell_quote(dir_ / "data") + " " + bucket_ +
                     " " + std::to_string(::getpid()));
     if (r.status != 0) throw std::runtime_error("s3-test-server failed: " + r.output);
     pid_ = std::stoi(r.output);

@@ -133,6 +133,9 @@ public:
     explicit s3rver_process(const std::string& bucket);
     ~s3rver_process();  // stop()
     void stop();        // SIGKILL, idempotent
+    // After stop(): starts it again on the same port and data folder, so the
+    // objects stored before are there again (an S3 outage that ends).
+    void start_again();
     unsigned short port() const { return port_; }
     std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
     const std::string& bucket() const { return bucket_; }
@@ -140,6 +143,8 @@ public:
     command_result aws(const std::string& args) const;
 
 private:
+    void launch();
+
     temp_dir dir_;
     std::string bucket_;
     unsigned short port_ = 0;
