@@ -8,6 +8,7 @@
 #include <string>
 
 #include <dirent.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace obs::server {
@@ -86,11 +87,14 @@ std::optional<process_stats> read_process_stats() {
     const auto boot = boot_time();
     const auto pages = resident_pages();
     const auto fds = count_open_fds();
-    if (ticks <= 0 || page <= 0 || !stat || !boot || !pages || !fds) return std::nullopt;
+    rlimit files{};
+    if (ticks <= 0 || page <= 0 || !stat || !boot || !pages || !fds || ::getrlimit(RLIMIT_NOFILE, &files) != 0)
+        return std::nullopt;
     process_stats s;
     s.cpu_seconds = (stat->utime_ticks + stat->stime_ticks) / static_cast<double>(ticks);
     s.resident_bytes = *pages * static_cast<double>(page);
     s.open_fds = *fds;
+    s.max_fds = files.rlim_cur == RLIM_INFINITY ? 0 : static_cast<double>(files.rlim_cur);
     s.start_time_seconds = static_cast<double>(*boot) + stat->start_ticks / static_cast<double>(ticks);
     return s;
 }

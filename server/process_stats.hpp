@@ -15,6 +15,7 @@ struct process_stats {
     double cpu_seconds = 0;         // user + system time
     double resident_bytes = 0;
     double open_fds = 0;            // the listing's own descriptor not counted
+    double max_fds = 0;             // RLIMIT_NOFILE's soft limit (raised to the hard one at startup)
     double start_time_seconds = 0;  // Unix time the process started
 };
 

@@ -9,6 +9,7 @@
 // kept copy is older than storage_max_age; several scrapers, or one that
 // retries, then cost one count per period. File sizes are a stat() each,
 // read on every scrape.
+#include "backup/backup_job.hpp"
 #include "domain/time.hpp"
 #include "persistence/event_writer.hpp"
 #include "server/app.hpp"
@@ -16,10 +17,10 @@
 #include "server/routes/exposition.hpp"
 #include "server/routes/routes.hpp"
 #include "server/stream/stream_hub.hpp"
-#include "backup/backup_job.hpp"
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 
@@ -175,6 +176,7 @@ void write_process(exposition& out) {
     out.single("process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.", p->cpu_seconds);
     out.single("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", p->resident_bytes);
     out.single("process_open_fds", "gauge", "Open file descriptors.", p->open_fds);
+    out.single("process_max_fds", "gauge", "Most open file descriptors allowed (0: no limit).", p->max_fds);
     out.single("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch, in seconds.",
                p->start_time_seconds);
 }

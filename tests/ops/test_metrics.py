@@ -36,6 +36,13 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def proc_soft_fd_limit(pid):
+    for line in open("/proc/%d/limits" % pid):
+        if line.startswith("Max open files"):
+            return int(line.split()[3])
+    raise AssertionError("no 'Max open files' in /proc/%d/limits" % pid)
+
+
 def db_count(db, sql):
     conn = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     try:
@@ -223,6 +230,7 @@ def test_series_move_as_the_traffic_says(server, observed):
         ("resident memory plausible", 1e6 < after.value("process_resident_memory_bytes") < 2e9, True),
         ("open fds as /proc lists them (+-2) with two streams open",
          abs(seen["fds_during_metrics"] - seen["fds_during_proc"]) <= 2, True),
+        ("fd limit as the process has it", after.value("process_max_fds"), float(proc_soft_fd_limit(s.proc.pid))),
         ("start time", abs(after.value("process_start_time_seconds") - s.started_at) < 3, True),
         ("start time does not move", d("process_start_time_seconds"), 0),
     ]
