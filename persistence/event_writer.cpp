@@ -30,6 +30,7 @@
 #include <atomic>
 #include <cassert>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -158,7 +159,10 @@ struct event_writer::impl {
     }
 
     void run_group(std::vector<write_request>& group, std::size_t events) {
+        const auto began = std::chrono::steady_clock::now();
         group_result result = committer->run(group, static_cast<bool>(listener));
+        commit_durations.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+        group_sizes.observe(static_cast<double>(events));
         {
             // Counted until committed (or failed), so the queue's bound also
             // bounds the events held by the running group; released before
@@ -254,6 +258,8 @@ struct event_writer::impl {
     std::atomic<std::int64_t> last_offset{0};
     std::atomic<std::uint64_t> groups_committed{0};
     std::atomic<std::uint64_t> checkpoints_run{0};
+    histogram commit_durations{commit_buckets_seconds()};
+    histogram group_sizes{group_size_buckets()};
     std::atomic<bool> healthy{true};
     std::mutex health_mu;  // guards health_reason
     std::string health_reason;
@@ -321,5 +327,9 @@ std::string event_writer::health_reason() const {
 std::uint64_t event_writer::groups_committed() const { return impl_->groups_committed.load(); }
 
 std::uint64_t event_writer::checkpoints_run() const { return impl_->checkpoints_run.load(); }
+
+const histogram& event_writer::commit_durations() const { return impl_->commit_durations; }
+
+const histogram& event_writer::group_sizes() const { return impl_->group_sizes; }
 
 }  // namespace obs::persistence

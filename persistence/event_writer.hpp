@@ -11,6 +11,7 @@
 #pragma once
 
 #include "domain/event.hpp"
+#include "persistence/histogram.hpp"
 #include "persistence/sqlite_handle.hpp"
 
 #include <cstddef>
@@ -116,6 +117,11 @@ public:
     // WAL checkpoints run between groups so far (not counting the
     // TRUNCATE of stop()); for tests and metrics.
     std::uint64_t checkpoints_run() const;
+    // Seconds each group's transaction took, BEGIN to COMMIT (failed ones
+    // too), and events per group; recorded on the writer thread, read from
+    // any thread (for /metrics).
+    const histogram& commit_durations() const;
+    const histogram& group_sizes() const;
 
 private:
     struct impl;

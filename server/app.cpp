@@ -10,6 +10,7 @@ app::app(boost::asio::io_context& io, config cfg, app_parts parts, int schema_ve
     : io_(io), cfg_(std::move(cfg)), auth_(cfg_.keys), parts_(std::move(parts)), schema_version_(schema_version),
       route_names_(std::move(route_names)) {
     counters_.per_route.resize(route_names_.size());
+    counters_.durations.resize(route_names_.size());
 }
 
 api_error app::overloaded(std::string what) {

@@ -9,7 +9,9 @@
 #include "backup/hand_off.hpp"
 #include "persistence/artifact_store.hpp"
 #include "persistence/event_writer.hpp"
+#include "persistence/histogram.hpp"
 #include "persistence/read_pool.hpp"
+#include "persistence/storage_figures.hpp"
 #include "server/api_error.hpp"
 #include "server/auth.hpp"
 #include "server/completion_inbox.hpp"
@@ -20,6 +22,7 @@
 #include <boost/system/result.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,7 +42,17 @@ class artifact_service;
 // Answers counted by status class: [0] 1xx-3xx, [1] 4xx, [2] 5xx.
 struct status_counts {
     std::array<std::uint64_t, 3> by_class{};
-    void count(unsigned status) { ++by_class[status < 400 ? 0 : status < 500 ? 1 : 2]; }
+    static std::size_t class_of(unsigned status) { return status < 400 ? 0 : status < 500 ? 1 : 2; }
+    void count(unsigned status) { ++by_class[class_of(status)]; }
+};
+
+// Request durations of one route, by status class (status_counts' order),
+// from the end of the request's head to the answer written (a stream: to
+// its head handed over).
+struct route_durations {
+    std::array<persistence::histogram, 3> by_class{persistence::histogram(persistence::latency_buckets_seconds()),
+                                                   persistence::histogram(persistence::latency_buckets_seconds()),
+                                                   persistence::histogram(persistence::latency_buckets_seconds())};
 };
 
 // Plain counters for /metrics; touched on the io thread only.
@@ -51,6 +64,13 @@ struct server_counters {
     std::uint64_t open_connections = 0;
     status_counts responses;                  // every answer
     std::vector<status_counts> per_route;     // by route table row (route_names' order)
+    std::vector<route_durations> durations;   // likewise
+    std::array<std::uint64_t, 2> auth_failures{};  // answers 401 [0] and 403 [1] (only auth gives them)
+    std::uint64_t stream_replays = 0;         // streams opened with a resume point (Last-Event-ID or ?last_event_id)
+    // The storage figures as last read, and when: /metrics reads them again
+    // only when they are older than a few seconds (see the metrics route).
+    std::optional<persistence::storage_figures> storage;
+    std::chrono::steady_clock::time_point storage_read_at{};
 };
 
 // The services beside the app, owned by main; each outlives the app.

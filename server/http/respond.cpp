@@ -38,9 +38,15 @@ void append_header(std::string& head, std::string_view name, std::string_view va
 }
 
 void count_and_log(app& a, const answer_context& ctx, unsigned status, std::size_t bytes_out) {
-    a.counters().responses.count(status);
-    if (ctx.route_index && *ctx.route_index < a.counters().per_route.size())
-        a.counters().per_route[*ctx.route_index].count(status);
+    auto& c = a.counters();
+    c.responses.count(status);
+    if (ctx.route_index && *ctx.route_index < c.per_route.size()) {
+        c.per_route[*ctx.route_index].count(status);
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - ctx.started;
+        c.durations[*ctx.route_index].by_class[status_counts::class_of(status)].observe(took.count());
+    }
+    // Only the authorizer answers 401 and 403 (api_error.cpp's mapping).
+    if (status == 401 || status == 403) ++c.auth_failures[status == 401 ? 0 : 1];
     if (a.cfg().log_requests)
         log_request(ctx.method, ctx.path, status, elapsed_us(ctx.started), ctx.bytes_in, bytes_out);
 }

@@ -1,6 +1,6 @@
 // The handlers of the buffered routes of docs/api.md, by area: write routes
 // (write_routes.cpp), read routes (read_routes.cpp), operations
-// (ops_routes.cpp) and backups (backup_routes.cpp). Each runs on the io
+// (ops_routes.cpp, metrics_route.cpp) and backups (backup_routes.cpp). Each runs on the io
 // thread, hops to the writer or a reader for SQLite work, and returns its
 // answer or its api_error. The table that names them is table.cpp.
 #pragma once

@@ -28,6 +28,7 @@ boost::asio::awaitable<handler_result> open_stream(app& a, request req) {
     const auto settings = settings_of(a.cfg());
     auto sub = open_event_stream(a.hub(), *query, settings);
     if (!sub) co_return sub.error();
+    if (query->last_event_id) ++a.counters().stream_replays;
     stream_context ctx;
     ctx.readers = &a.readers();
     ctx.settings = settings;
