@@ -97,10 +97,26 @@ bool is_sha256_hex(std::string_view s) {
     return true;
 }
 
-artifact_upload::artifact_upload(std::string content_root, std::string temp_path, unique_fd fd)
-    : content_root_(std::move(content_root)), temp_path_(std::move(temp_path)), fd_(std::move(fd)) {}
+artifact_upload::artifact_upload(std::string content_root, std::string temp_path, unique_fd fd,
+                                 std::shared_ptr<content_pins> pins)
+    : content_root_(std::move(content_root)), temp_path_(std::move(temp_path)), fd_(std::move(fd)),
+      pins_(std::move(pins)) {}
 
-artifact_upload::~artifact_upload() { discard(); }
+artifact_upload::~artifact_upload() {
+    discard();
+    if (!pinned_.empty()) pins_->unpin(pinned_);
+}
+
+void content_pins::pin(const std::string& sha256) {
+    std::lock_guard lk(mu_);
+    ++pinned_[sha256];
+}
+
+void content_pins::unpin(const std::string& sha256) {
+    std::lock_guard lk(mu_);
+    auto it = pinned_.find(sha256);
+    if (it != pinned_.end() && --it->second == 0) pinned_.erase(it);
+}
 
 void artifact_upload::write(const void* data, std::size_t n) {
     const auto* p = static_cast<const char*>(data);
@@ -124,6 +140,10 @@ stored_content artifact_upload::commit() {
     stored_content out;
     out.sha256 = hash_.finish_hex();
     out.size = size_;
+    // Before looking for the address: a deletion that already looked at it
+    // has finished (the pins' lock), one that has not will see the pin.
+    pins_->pin(out.sha256);
+    pinned_ = out.sha256;
 
     // Two levels (ab/abcdef...) keep folders small at millions of files.
     const std::string dir = content_root_ + "/" + out.sha256.substr(0, 2);
@@ -184,7 +204,25 @@ std::unique_ptr<artifact_upload> artifact_store::begin_upload() const {
     std::string name = temp_dir_ + "/" + temp_prefix + "XXXXXX";
     unique_fd fd{::mkostemp(name.data(), O_CLOEXEC)};
     if (fd.get() < 0) throw_errno("artifact temporary file create");
-    return std::unique_ptr<artifact_upload>(new artifact_upload(content_root_, std::move(name), std::move(fd)));
+    return std::unique_ptr<artifact_upload>(new artifact_upload(content_root_, std::move(name), std::move(fd), pins_));
+}
+
+std::size_t artifact_store::remove_unreferenced(sqlite3* db, const std::vector<std::string>& sha256s) const {
+    constexpr const char* sql_referenced = "SELECT 1 FROM artifacts WHERE sha256 = ?1 LIMIT 1";
+    stmt_ptr referenced = prepare(db, sql_referenced);
+    std::size_t removed = 0;
+    for (const std::string& sha : sha256s) {
+        if (!is_sha256_hex(sha)) continue;
+        pins_->unless_pinned(sha, [&] {
+            sqlite3_reset(referenced.get());
+            sqlite3_bind_text(referenced.get(), 1, sha.c_str(), static_cast<int>(sha.size()), SQLITE_TRANSIENT);
+            const int rc = sqlite3_step(referenced.get());
+            check(db, rc, sql_referenced);
+            if (rc == SQLITE_ROW) return;
+            if (::unlink(path_of(sha).c_str()) == 0) ++removed;
+        });
+    }
+    return removed;
 }
 
 std::optional<artifact_content> artifact_store::open(const std::string& sha256) const {

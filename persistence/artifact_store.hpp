@@ -3,8 +3,12 @@
 // it. An upload is written to a temporary file in `artifacts/tmp/`, hashed as
 // it goes, fsynced and only then renamed to its address, so a crash never
 // leaves a partial file under a real name; identical content is stored once.
-// Content files are never deleted here: a re-put replaces a row's pointer and
-// the old content stays for any run that still refers to it.
+// A re-put replaces a row's pointer and the old content stays for any run
+// that still refers to it; content is deleted only by remove_unreferenced,
+// after the rows that pointed at it were deleted (retention, DELETE of a
+// run). An upload pins its address from commit() until it is destroyed
+// (after its row's transaction), so a deletion never removes content whose
+// new row is on its way.
 //
 // Thread-safety: every file operation blocks (write, read, fsync) and belongs
 // on a worker thread, never on the io thread. An artifact_upload or
@@ -20,7 +24,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +47,27 @@ public:
 
 private:
     int fd_ = -1;
+};
+
+// Addresses of uploads between their commit() and their row's transaction;
+// shared by the store and its uploads. Any thread.
+class content_pins {
+public:
+    void pin(const std::string& sha256);
+    void unpin(const std::string& sha256);
+    // Runs `f()` while no pin can be added or removed; true when `sha256`
+    // is pinned (then `f` is not run).
+    template <class F>
+    bool unless_pinned(const std::string& sha256, F f) {
+        std::lock_guard lk(mu_);
+        if (pinned_.count(sha256) != 0) return true;
+        f();
+        return false;
+    }
+
+private:
+    std::mutex mu_;
+    std::map<std::string, int> pinned_;  // address -> uploads holding it
 };
 
 // True when `s` is 64 lower-case hex digits (a content address).
@@ -75,13 +102,16 @@ public:
 
 private:
     friend class artifact_store;
-    artifact_upload(std::string content_root, std::string temp_path, unique_fd fd);
+    artifact_upload(std::string content_root, std::string temp_path, unique_fd fd,
+                    std::shared_ptr<content_pins> pins);
 
     std::string content_root_;  // <data>/artifacts/sha256
     std::string temp_path_;     // the temporary file; empty once renamed or removed
     unique_fd fd_;              // open for writing until commit()
     domain::sha256 hash_;       // of everything written so far
     std::uint64_t size_ = 0;    // bytes written so far
+    std::shared_ptr<content_pins> pins_;
+    std::string pinned_;        // the address this upload pins (after commit())
 };
 
 // Stored content opened for reading.
@@ -113,6 +143,12 @@ public:
     // start-up, before any upload begins. Returns how many were removed.
     std::size_t remove_stale_temporaries() const;
 
+    // Deletes the content of each address in `sha256s` that no row of
+    // `db`'s artifacts table refers to and no upload pins; returns how many
+    // files were removed. Call on the writer's connection after the
+    // transaction that deleted the rows committed. Throws sqlite_error.
+    std::size_t remove_unreferenced(sqlite3* db, const std::vector<std::string>& sha256s) const;
+
     // The absolute path of the content with address `sha256`.
     std::string path_of(std::string_view sha256) const;
     // Its path relative to the data directory: "artifacts/sha256/ab/abcdef...".
@@ -124,6 +160,7 @@ private:
     std::string data_dir_;      // as given
     std::string content_root_;  // <data_dir>/artifacts/sha256
     std::string temp_dir_;      // <data_dir>/artifacts/tmp
+    std::shared_ptr<content_pins> pins_ = std::make_shared<content_pins>();
 };
 
 // One row of the `artifacts` table (migrations/0003_artifacts.sql).

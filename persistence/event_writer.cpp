@@ -110,10 +110,11 @@ struct event_writer::impl {
         std::vector<write_request> group;
         for (;;) {
             std::size_t events = 0;
+            event_writer::job next_job;
             {
                 std::unique_lock lk(mu);
-                work_cv.wait(lk, [this] { return !queue.empty() || stopping; });
-                if (queue.empty()) return;  // stopping, and everything is committed
+                work_cv.wait(lk, [this] { return !queue.empty() || !jobs.empty() || stopping; });
+                if (queue.empty() && jobs.empty()) return;  // stopping, and everything is done
                 // Always at least one request: a batch is never split.
                 while (!queue.empty() &&
                        (group.empty() || events + queue.front().batch.size() <= options.max_group_events)) {
@@ -121,11 +122,27 @@ struct event_writer::impl {
                     group.push_back(std::move(queue.front()));
                     queue.pop_front();
                 }
+                // One job per turn: a burst of jobs waits behind each group.
+                if (!jobs.empty()) {
+                    next_job = std::move(jobs.front());
+                    jobs.pop_front();
+                }
             }
-            run_group(group, events);
+            if (!group.empty()) run_group(group, events);
             group.clear();
+            if (next_job) run_job(next_job);
             if (frames_appended - checkpointed_at >= options.checkpoint_after_pages) checkpoint();
         }
+    }
+
+    void run_job(event_writer::job& j) {
+        try {
+            j(db.get());
+        } catch (const std::exception& e) {
+            report_callback_failure("writer job", e.what());
+        }
+        // A job that threw must not leave a transaction open for the next group.
+        if (sqlite3_get_autocommit(db.get()) == 0) sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
     }
 
     // Between groups, on the writer thread. BUSY (a backup's snapshot or
@@ -238,6 +255,7 @@ struct event_writer::impl {
     std::mutex mu;                      // guards queue, queued_events, stopping
     std::condition_variable work_cv;    // queue not empty, or stopping
     std::deque<write_request> queue;    // requests waiting for the writer
+    std::deque<event_writer::job> jobs; // work between groups (deletions)
     std::size_t queued_events = 0;      // events queued or in the running group
     bool stopping = false;              // no new requests
 
@@ -303,6 +321,16 @@ bool event_writer::try_submit(std::vector<domain::event> batch, write_callback d
         if (impl_->stopping || impl_->queued_events + n > impl_->options.max_queued_events) return false;
         impl_->queue.push_back(write_request{std::move(batch), std::move(done), std::move(hook), write_outcome{}});
         impl_->queued_events += n;
+    }
+    impl_->work_cv.notify_one();
+    return true;
+}
+
+bool event_writer::try_submit_job(job j) {
+    {
+        std::lock_guard lk(impl_->mu);
+        if (impl_->stopping || impl_->jobs.size() >= max_jobs) return false;
+        impl_->jobs.push_back(std::move(j));
     }
     impl_->work_cv.notify_one();
     return true;

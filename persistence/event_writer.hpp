@@ -98,6 +98,15 @@ public:
     // writer thread, after the batch's transaction committed or failed.
     bool try_submit(std::vector<domain::event> batch, write_callback done, in_transaction_hook hook = {});
 
+    // Queues `job` to run on the writer's connection between two write
+    // groups (after the group running now, or at once when idle), at most
+    // one job between two groups so ingestion keeps its pace; the job runs
+    // its own transactions. False at once when `max_jobs` are queued or the
+    // writer is stopping. Jobs queued before stop() still run.
+    using job = std::function<void(sqlite3* db)>;
+    static constexpr std::size_t max_jobs = 64;
+    bool try_submit_job(job j);
+
     // Stops taking requests, commits everything already queued, runs a
     // TRUNCATE checkpoint and joins the threads. Idempotent. REQUIRES: not
     // called from a callback or the listener (it joins the writer thread).

@@ -51,24 +51,29 @@ constexpr const char* sql_delete_from_offset = "DELETE FROM events WHERE \"offse
 constexpr const char* sql_find_event = "SELECT \"offset\", seq, fingerprint FROM events WHERE id = ?1";
 constexpr const char* sql_select_run =
     "SELECT name, agent, status, parent_run_id, tags, metadata, started_ms, ended_ms, last_event_ms, last_seq, "
-    "step_count, error_count, input_tokens, output_tokens, cost_usd FROM runs WHERE id = ?1";
+    "step_count, error_count, input_tokens, output_tokens, cost_usd, last_received_ms FROM runs WHERE id = ?1";
 constexpr const char* sql_upsert_run =
     "INSERT INTO runs(id, name, agent, status, parent_run_id, tags, metadata, started_ms, ended_ms, "
-    "last_event_ms, last_seq, step_count, error_count, input_tokens, output_tokens, cost_usd) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+    "last_event_ms, last_seq, step_count, error_count, input_tokens, output_tokens, cost_usd, last_received_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
     "ON CONFLICT(id) DO UPDATE SET name = excluded.name, agent = excluded.agent, status = excluded.status, "
     "parent_run_id = excluded.parent_run_id, tags = excluded.tags, metadata = excluded.metadata, "
     "started_ms = excluded.started_ms, ended_ms = excluded.ended_ms, last_event_ms = excluded.last_event_ms, "
     "last_seq = excluded.last_seq, step_count = excluded.step_count, error_count = excluded.error_count, "
-    "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd";
+    "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd, "
+    "last_received_ms = excluded.last_received_ms";
 // Most groups only move a run's counters. Leaving the indexed columns
 // (started_ms, agent, status) out of the SET list keeps SQLite from
 // rewriting three index entries per run and commit, which was a third of
 // the WAL pages written per group.
 constexpr const char* sql_update_run_counters =
     "UPDATE runs SET last_event_ms = ?2, last_seq = ?3, step_count = ?4, error_count = ?5, input_tokens = ?6, "
-    "output_tokens = ?7, cost_usd = ?8 WHERE id = ?1";
-constexpr const char* sql_max_offset = "SELECT coalesce(max(\"offset\"), 0) FROM events";
+    "output_tokens = ?7, cost_usd = ?8, last_received_ms = ?9 WHERE id = ?1";
+// The last offset given out: the newest event's, or more when newer events
+// were deleted (migrations/0006_retention.sql).
+constexpr const char* sql_max_offset =
+    "SELECT max(coalesce((SELECT max(\"offset\") FROM events), 0), "
+    "coalesce((SELECT last_offset FROM offset_high_water WHERE id = 1), 0))";
 constexpr int max_id_redraws = 3;  // fresh ids tried when a server-made one is taken
 // The largest multi-row INSERT (rows); statements of every power of two up
 // to it are prepared. 16 rows already get most of the gain.
@@ -487,6 +492,7 @@ group_commit::run_state group_commit::load_run_(const std::string& run_id) {
     run.input_tokens = sqlite3_column_int64(s, 12);
     run.output_tokens = sqlite3_column_int64(s, 13);
     run.cost_usd = sqlite3_column_double(s, 14);
+    run.last_received_ms = sqlite3_column_int64(s, 15);
     return run;
 }
 
@@ -501,6 +507,7 @@ void group_commit::apply_event_(run_state& run, const domain::event& ev, std::in
     }
     run.last_seq = seq;
     run.last_event_ms = std::max(run.last_event_ms, ev.ts_ms);
+    run.last_received_ms = std::max(run.last_received_ms, ev.received_ms);
     run.dirty = true;
     const domain::run_facts& f = ev.facts;
     switch (ev.type) {
@@ -574,6 +581,7 @@ void group_commit::bind_counters_(sqlite3_stmt* s, int first, const run_state& r
     sqlite3_bind_int64(s, first + 4, run.input_tokens);
     sqlite3_bind_int64(s, first + 5, run.output_tokens);
     sqlite3_bind_double(s, first + 6, run.cost_usd);
+    sqlite3_bind_int64(s, first + 7, run.last_received_ms);
 }
 
 void group_commit::reload_offset_() {

@@ -74,6 +74,7 @@ private:
         std::int64_t input_tokens = 0;
         std::int64_t output_tokens = 0;
         double cost_usd = 0;
+        std::int64_t last_received_ms = 0;  // server time of the newest event (retention's clock)
         bool dirty = false;          // changed by this group: written before COMMIT
         bool in_table = false;       // the row exists in `runs` (it was loaded)
         bool identity_dirty = false; // a column other than the counters changed: the

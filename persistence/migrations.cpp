@@ -71,6 +71,13 @@ void verify_recorded(const std::map<int, recorded_row>& recorded, const std::map
     }
 }
 
+bool is_empty_database(sqlite3* db) {
+    stmt_ptr any = prepare(db, "SELECT 1 FROM sqlite_master LIMIT 1");
+    const int rc = sqlite3_step(any.get());
+    check(db, rc, "SELECT 1 FROM sqlite_master");
+    return rc != SQLITE_ROW;
+}
+
 // Runs one file and records it, all in one transaction; on failure rolls
 // back and throws naming the file and SQLite's reason.
 void apply_one(sqlite3* db, const migration& m) {
@@ -111,6 +118,16 @@ migration_report apply_migrations(sqlite3* db, const std::vector<migration>& kno
         by_version[m.version] = &m;
     }
 
+    // A new database frees the pages of deleted runs back to the file
+    // system a step at a time (retention's release_free_pages): the mode can
+    // only be chosen before the first table (and, once the file has its
+    // first page, as the WAL switch gives it, takes a VACUUM: instant on an
+    // empty file). An older database keeps reusing its free pages for new
+    // rows; VACUUM (offline) converts it.
+    if (is_empty_database(db)) {
+        exec(db, "PRAGMA auto_vacuum = INCREMENTAL");
+        exec(db, "VACUUM");
+    }
     exec(db, sql_create_table);
     const std::map<int, recorded_row> recorded = read_recorded(db);
     verify_recorded(recorded, by_version, newest_known);

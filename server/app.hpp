@@ -71,6 +71,16 @@ struct server_counters {
     // only when they are older than a few seconds (see the metrics route).
     std::optional<persistence::storage_figures> storage;
     std::chrono::steady_clock::time_point storage_read_at{};
+    // Deletions: by retention (--retention) and by DELETE of a run.
+    struct deletions {
+        std::uint64_t runs = 0;
+        std::uint64_t events = 0;
+        std::uint64_t artifact_files = 0;  // content files no row referred to any more
+    };
+    deletions retention_deleted;
+    deletions request_deleted;
+    std::uint64_t retention_sweeps = 0;
+    std::uint64_t retention_pages_released = 0;  // freelist pages given back to the file system
 };
 
 // The services beside the app, owned by main; each outlives the app.
@@ -114,6 +124,13 @@ public:
     template <class F>
     boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> read(F f);
 
+    // Runs `f(sqlite3*)` on the writer's connection between two write
+    // groups (event_writer::try_submit_job) and resumes here with its value;
+    // 503 overloaded when the writer's job queue is full. `f` runs its own
+    // transactions. What `f` throws is rethrown.
+    template <class F>
+    boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> write_job(F f);
+
 private:
     api_error overloaded(std::string what);
 
@@ -125,6 +142,16 @@ private:
     std::vector<std::string> route_names_;
     server_counters counters_;
 };
+
+template <class F>
+boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> app::write_job(F f) {
+    auto& writer = parts_.writer;
+    auto submit = [&writer](persistence::event_writer::job j) { return writer.try_submit_job(std::move(j)); };
+    auto value = co_await async::run_queued<decltype(submit), F, sqlite3*>(std::move(submit), io_.get_executor(),
+                                                                            std::move(f));
+    if (!value) co_return overloaded("the writer's queue of deletions is full; retry shortly");
+    co_return std::move(*value);
+}
 
 template <class F>
 boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> app::read(F f) {

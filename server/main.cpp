@@ -15,6 +15,7 @@
 #include "server/config.hpp"
 #include "server/http/listener.hpp"
 #include "server/log.hpp"
+#include "server/routes/retention_sweep.hpp"
 #include "server/routes/table.hpp"
 #include "server/startup.hpp"
 #include "server/stream/stream_hub.hpp"
@@ -97,6 +98,8 @@ int serve(server::config cfg) {
     server::http_listener listener(a, routes);
     // --backup-interval: null when off; stopped with the listener on SIGTERM.
     std::unique_ptr<backup::backup_schedule> schedule = server::start_backup_schedule(a);
+    // --retention: null when off; stopped likewise.
+    auto retention = server::retention_sweeper::start(a);
 
     // Installed before the "listening" line: whoever waits for that line may
     // send SIGTERM at once, and without a handler the signal's default action
@@ -108,6 +111,7 @@ int serve(server::config cfg) {
         listener.shutdown();
         hub.shutdown();
         if (schedule) schedule->stop();
+        if (retention) retention->stop();
         asio::co_spawn(io, drain_then_stop(a, std::chrono::milliseconds(3000)), asio::detached);
     });
     server::log_startup(a, listener.port());

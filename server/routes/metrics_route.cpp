@@ -168,6 +168,22 @@ void write_backups(exposition& out, app& a) {
                b.rotated_deleted);
 }
 
+void write_deletions(exposition& out, app& a) {
+    const auto& c = a.counters();
+    out.single("obs_retention_runs_deleted_total", "counter", "Runs deleted by retention.", c.retention_deleted.runs);
+    out.single("obs_retention_events_deleted_total", "counter", "Events deleted by retention.",
+               c.retention_deleted.events);
+    out.single("obs_retention_sweeps_total", "counter", "Retention sweeps completed.", c.retention_sweeps);
+    out.single("obs_retention_pages_released_total", "counter",
+               "Free database pages given back to the file system after deletions.", c.retention_pages_released);
+    out.family("obs_artifact_files_deleted_total", "counter",
+               "Artifact content files removed because no artifact referred to them any more, by cause.");
+    out.sample("obs_artifact_files_deleted_total", label("by", "retention"), c.retention_deleted.artifact_files);
+    out.sample("obs_artifact_files_deleted_total", label("by", "request"), c.request_deleted.artifact_files);
+    out.single("obs_runs_deleted_by_request_total", "counter", "Runs deleted by DELETE /observability/runs/{run_id}.",
+               c.request_deleted.runs);
+}
+
 void write_process(exposition& out) {
     out.family("obs_build_info", "gauge", "The server's version, as a label; always 1.");
     out.sample("obs_build_info", label("version", OBS_VERSION), std::uint64_t{1});
@@ -191,6 +207,7 @@ boost::asio::awaitable<handler_result> metrics(app& a, request) {
     write_storage(out, a);
     write_streams(out, a);
     write_backups(out, a);
+    write_deletions(out, a);
     write_process(out);
     co_return http_answer{200, out.text(), "text/plain; version=0.0.4; charset=utf-8", {}};
 }

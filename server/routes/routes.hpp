@@ -18,6 +18,7 @@ boost::asio::awaitable<handler_result> finish_run(app& a, request req);
 
 boost::asio::awaitable<handler_result> list_runs(app& a, request req);
 boost::asio::awaitable<handler_result> get_run(app& a, request req);
+boost::asio::awaitable<handler_result> delete_run(app& a, request req);
 boost::asio::awaitable<handler_result> list_steps(app& a, request req);
 
 boost::asio::awaitable<handler_result> post_backup(app& a, request req);

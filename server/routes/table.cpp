@@ -18,6 +18,7 @@ route_table build_route_table(const config& cfg) {
         {"GET", "/observability/runs", scope::read, none, 0, list_runs},
         {"POST", "/observability/runs", scope::ingest, buffered, body, post_run},
         {"GET", "/observability/runs/{run_id}", scope::read, none, 0, get_run},
+        {"DELETE", "/observability/runs/{run_id}", scope::admin, none, 0, delete_run},
         {"GET", "/observability/runs/{run_id}/steps", scope::read, none, 0, list_steps},
         {"POST", "/observability/runs/{run_id}/steps", scope::ingest, buffered, body, post_steps},
         {"POST", "/observability/runs/{run_id}/finish", scope::ingest, buffered, body, finish_run},
