@@ -5,6 +5,7 @@
 // append-only for them: a deleted event is simply not replayed again).
 #include "domain/event.hpp"
 #include "persistence/run_deletion.hpp"
+#include "persistence/sqlite_handle.hpp"
 #include "server/app.hpp"
 #include "server/artifacts/artifact_service.hpp"
 #include "server/http/query.hpp"
@@ -20,16 +21,27 @@ boost::asio::awaitable<handler_result> delete_run(app& a, request req) {
     struct deleted {
         std::optional<persistence::deletion_counts> counts;
         std::size_t files_removed = 0;
+        std::string failure;  // SQLite's reason when the transaction failed (busy, I/O, disk full)
     };
     auto& store = a.artifacts().store();
     auto job = [&store, run_id](sqlite3* db) {
         deleted out;
-        out.counts = persistence::delete_run(db, run_id);
-        if (out.counts) out.files_removed = store.remove_unreferenced(db, out.counts->released_content);
+        try {
+            out.counts = persistence::delete_run(db, run_id);
+            if (out.counts) out.files_removed = store.remove_unreferenced(db, out.counts->released_content);
+        } catch (const persistence::sqlite_error& e) {
+            out.failure = e.what();
+        }
         return out;
     };
     auto done = co_await a.write_job(std::move(job));
     if (!done) co_return done.error();
+    if (!done->failure.empty()) {
+        // Like a failed write: nothing was deleted (the transaction rolled back).
+        api_error e = make_error(error_code::unavailable, "the database could not delete the run: " + done->failure);
+        e.retry_after_seconds = 1;
+        co_return e;
+    }
     if (!done->counts) co_return failure(error_code::not_found, "no run with id " + run_id);
     auto& counted = a.counters().request_deleted;
     ++counted.runs;

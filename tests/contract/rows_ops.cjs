@@ -1,5 +1,5 @@
-// Conformance rows of the operations routes, the routes still being wired
-// (openapi.json, /v1/traces, the web page, CORS), the answers
+// Conformance rows of the operations routes (DELETE of a run included), the
+// routes still being wired (openapi.json, /v1/traces, the web page, CORS), the answers
 // every path gives (404, 405, preflight), and the writes refused while
 // another connection holds the database's write lock (`locked`, a queue of
 // 1000 events) or while S3 hangs (`s3dead`, an endpoint that accepts and
@@ -49,6 +49,8 @@ function locked_scenario(c) {
       const overload = await c.post(inst, '/observability/events', JSON.stringify({ events: many_thoughts(run, 1000) }), json_type);
       const out = { overload };
       for (const [k, p] of Object.entries(writes)) out[k] = await p.catch(failed);
+      // A deletion runs between write groups: after them, another busy timeout.
+      out.delete = await c.req(inst, 'DELETE', `/observability/runs/${run}`).catch(failed);
       out.readyz = await c.req(inst, 'GET', '/readyz');
       return out;
     } finally {
@@ -99,6 +101,16 @@ const rows = [
   { op: 'GET /observability/openapi.json', status: 200, name: 'the document served is docs/openapi.json', run: (c) => c.req(c.main, 'GET', '/observability/openapi.json'),
     check: (r, c) => (r.json && JSON.stringify(r.json) === JSON.stringify(c.doc.doc) ? [] : ['the served document differs from docs/openapi.json']) },
 
+  { op: 'DELETE /observability/runs/{run_id}', status: 204, name: 'a run with events and an artifact, then it is gone', run: async (c) => {
+    const run = await seeded_run(c);
+    await c.req(c.main, 'PUT', `/observability/runs/${run}/artifacts/a.txt`, { body: 'x' });
+    const r = await c.req(c.main, 'DELETE', `/observability/runs/${run}`);
+    r.after = await c.req(c.main, 'GET', `/observability/runs/${run}`);
+    return r;
+  }, check: (r) => (r.after.status === 404 ? [] : [`GET after DELETE answered ${r.after.status}`]) },
+  { op: 'DELETE /observability/runs/{run_id}', status: 404, name: 'an unknown run', run: (c) => c.req(c.main, 'DELETE', `/observability/runs/${c.uid('none')}`) },
+  { op: 'DELETE /observability/runs/{run_id}', status: 400, name: 'a query parameter', run: async (c) => c.req(c.main, 'DELETE', `/observability/runs/${await seeded_run(c)}?cascade=true`) },
+
   { op: 'POST /v1/traces', status: 200, name: 'OTLP JSON, one plain span', run: (c) => c.post(c.main, '/v1/traces', trace_json('GET /x'), json_type) },
   { op: 'POST /v1/traces', status: 200, name: 'OTLP protobuf, an empty request', run: (c) => c.post(c.main, '/v1/traces', Buffer.alloc(0), { 'Content-Type': 'application/x-protobuf' }) },
   { op: 'POST /v1/traces', status: 400, name: 'JSON cut short', run: (c) => c.post(c.main, '/v1/traces', '{"resourceSpans": [', json_type) },
@@ -134,7 +146,8 @@ const rows = [
 
 // The writes refused under the lock, one row each.
 for (const [k, op] of [['events', 'POST /observability/events'], ['runs', 'POST /observability/runs'], ['steps', 'POST /observability/runs/{run_id}/steps'],
-  ['finish', 'POST /observability/runs/{run_id}/finish'], ['artifact', 'PUT /observability/runs/{run_id}/artifacts/{name}']]) {
+  ['finish', 'POST /observability/runs/{run_id}/finish'], ['artifact', 'PUT /observability/runs/{run_id}/artifacts/{name}'],
+  ['delete', 'DELETE /observability/runs/{run_id}']]) {
   rows.push({ op, status: 503, chain: 'locked', name: 'another connection holds the write lock past the busy timeout', run: async (c) => (await locked_scenario(c))[k] });
 }
 rows.push({ op: 'POST /observability/events', status: 503, chain: 'locked', name: 'the write queue is full (overloaded, Retry-After)', run: async (c) => (await locked_scenario(c)).overload,

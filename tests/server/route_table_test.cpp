@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(unknown_paths_and_wrong_methods) {
         {"GET", "/other/runs", false, ""},
         {"DELETE", "/observability/events", true, "POST"},
         {"PUT", "/observability/runs", true, "GET, HEAD, POST"},
-        {"POST", "/observability/runs/r", true, "GET, HEAD"},
+        {"POST", "/observability/runs/r", true, "GET, HEAD, DELETE"},
         {"GET", "/observability/runs/r/finish", true, "POST"},
         {"DELETE", "/observability/runs/r/artifacts/x", true, "GET, HEAD, PUT"},
         {"POST", "/healthz", true, "GET, HEAD"},
