@@ -1,9 +1,9 @@
 // Retention (--retention): every --retention-sweep, the io thread asks a
 // reader for runs whose last event was received longer ago than the
 // retention, and deletes each through the writer's job queue in steps of a
-// few hundred events, one step between two write groups, so ingestion keeps
-// its latency while millions of old events go. After each step the content
-// files no artifact row refers to any more are removed, and a few hundred
+// hundred events, one step between two write groups and a rest after each,
+// so ingestion keeps its latency while millions of old events go. After each step the content
+// files no artifact row refers to any more are removed, and a few dozen
 // free pages are given back to the file system (new databases use
 // auto_vacuum=INCREMENTAL; older ones reuse their free pages for new rows).
 //
