@@ -272,6 +272,21 @@ query_result list_runs(sqlite3* db, const run_filter& filter) {
     return result;
 }
 
+std::string encode_run_detail(boost::json::object run) {
+    const auto* cost = run.if_contains("cost_usd");
+    if (cost == nullptr || !cost->is_double()) return boost::json::serialize(run);
+    const double value = cost->get_double();
+    run.erase("cost_usd");
+    std::string text = boost::json::serialize(run);
+    char number[32];
+    const auto [end, ec] = std::to_chars(number, number + sizeof number, value);
+    if (ec != std::errc{} || text.size() < 2) return boost::json::serialize(run);
+    text.pop_back();  // the closing brace
+    if (text.size() > 1) text += ',';
+    text.append("\"cost_usd\":").append(number, end).append("}");
+    return text;
+}
+
 std::optional<boost::json::object> get_run(sqlite3* db, const std::string& run_id) {
     read_transaction tx(db);
     stmt_ptr run_stmt = prepare(db, std::string{sql_run_columns} + sql_run_by_id);

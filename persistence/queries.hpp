@@ -41,6 +41,12 @@ query_result list_runs(sqlite3* db, const run_filter& filter);
 // nullopt when no such run.
 std::optional<boost::json::object> get_run(sqlite3* db, const std::string& run_id);
 
+// The run detail as JSON text, cost_usd written as the shortest decimal that
+// reads back to the same double ("0.00063", "0", "1.5"): Boost.JSON 1.81
+// writes every double in exponent form ("6.3E-4", "0E0"), which JSON allows
+// but people reading a cost should not have to decode.
+std::string encode_run_detail(boost::json::object run);
+
 // The most a steps page holds: a client asking for 1,000 events of several
 // megabytes each must not make the server build a gigabyte answer.
 inline constexpr std::size_t default_steps_page_bytes = 8 * 1024 * 1024;

@@ -116,7 +116,7 @@ boost::asio::awaitable<handler_result> get_run(app& a, request req) {
     auto run = co_await a.read(std::move(query));
     if (!run) co_return run.error();
     if (!*run) co_return failure(error_code::not_found, "no run with id " + run_id);
-    co_return json_answer(200, boost::json::serialize(**run));
+    co_return json_answer(200, persistence::encode_run_detail(std::move(**run)));
 }
 
 boost::asio::awaitable<handler_result> list_steps(app& a, request req) {

@@ -131,7 +131,7 @@ boost::asio::awaitable<handler_result> write_run_event(app& a, domain::event_typ
     auto run = co_await a.read(std::move(query));
     if (!run) co_return run.error();
     if (!*run) co_return failure(error_code::internal, "the run was stored but could not be read back");
-    co_return json_answer(outcome->acks.front().duplicate ? 200 : fresh_status, boost::json::serialize(**run));
+    co_return json_answer(outcome->acks.front().duplicate ? 200 : fresh_status, persistence::encode_run_detail(std::move(**run)));
 }
 
 // Parses and decodes a POST /observability/events body: the streaming fast

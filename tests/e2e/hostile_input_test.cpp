@@ -74,7 +74,7 @@ std::vector<bad_case> bad_cases() {
         {"unknown route", "GET", "/observability/nothing", "", {}, 404, "not_found", ""},
         {"an unknown file of the web page", "GET", "/ui/nothing.js", "", {}, 404, "not_found", ""},
         {"wrong method on events", "GET", ev, "", {}, 405, "method_not_allowed", ""},
-        {"wrong method on run", "DELETE", "/observability/runs/r", "", {}, 405, "method_not_allowed", ""},
+        {"wrong method on run", "PATCH", "/observability/runs/r", "", {}, 405, "method_not_allowed", ""},
         {"unknown run", "GET", "/observability/runs/ghost", "", {}, 404, "not_found", ""},
         {"steps of unknown run", "GET", "/observability/runs/ghost/steps", "", {}, 404, "not_found", ""},
         {"bad limit", "GET", "/observability/runs?limit=0", "", {}, 400, "bad_request", ""},

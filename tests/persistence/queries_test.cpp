@@ -225,6 +225,23 @@ BOOST_AUTO_TEST_CASE(run_objects) {
     BOOST_TEST(!get_run(db.get(), "nope").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(run_detail_costs_are_plain_decimals) {
+    const std::vector<std::pair<double, std::string>> table{
+        {0.0, "0"}, {0.00063, "0.00063"}, {1.5, "1.5"}, {12.25, "12.25"}, {0.1 + 0.2, "0.30000000000000004"},
+    };
+    for (const auto& [cost, text] : table) {
+        BOOST_TEST_CONTEXT(text) {
+            json::object run{{"id", "r"}, {"cost_usd", cost}, {"step_count", 2}};
+            const std::string encoded = encode_run_detail(run);
+            BOOST_TEST(encoded.find("\"cost_usd\":" + text + "}") != std::string::npos, encoded);
+            const json::value back = json::parse(encoded);
+            BOOST_TEST(back.at("cost_usd").to_number<double>() == cost);
+            BOOST_TEST(back.at("id").as_string() == "r");
+            BOOST_TEST(back.at("step_count").as_int64() == 2);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(steps_pages_and_filters) {
     temp_db tmp;
     const event_type kinds[] = {event_type::thought, event_type::tool_call, event_type::tool_result,
