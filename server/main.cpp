@@ -90,6 +90,7 @@ int serve(server::config cfg) {
     writer.set_group_end_listener([inbox] { inbox->flush(); });
     server::artifact_service artifacts(io, server::effective_data_dir(cfg), cfg.max_artifact_bytes);
     backup::backup_runner backups(io.get_executor());
+    server::recall_last_backup(cfg, backups.stats());
 
     const server::route_table routes = server::build_route_table(cfg);
     server::app a(io, cfg, server::app_parts{writer, readers, hub, artifacts, backups, inbox}, schema_version,

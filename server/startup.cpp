@@ -43,6 +43,17 @@ void sweep_crash_leftovers(const config& cfg) {
     backup::mark_interrupted_backups(db.get(), domain::now_unix_ms());
 }
 
+void recall_last_backup(const config& cfg, backup::backup_stats& stats) {
+    auto db = persistence::open_database(cfg.db_path, true);
+    for (const auto& row : backup::list_backups(db.get(), 1000)) {
+        if (row.status != "succeeded" || !row.finished_ms) continue;
+        stats.last_success_unix_ms = *row.finished_ms;
+        stats.last_success_bytes = static_cast<std::uint64_t>(row.bytes.value_or(0));
+        stats.last_duration_ms = *row.finished_ms - row.started_ms;
+        return;
+    }
+}
+
 int run_restore_command(int argc, char** argv) {
     return backup::run_restore(std::vector<std::string>(argv, argv + argc));
 }

@@ -3,6 +3,7 @@
 // log line and the `restore` subcommand.
 #pragma once
 
+#include "backup/backup_stats.hpp"
 #include "server/app.hpp"
 #include "server/config.hpp"
 
@@ -23,6 +24,11 @@ void raise_descriptor_limit();
 // marks the backups a crash interrupted as failed. REQUIRES: the database
 // lock is held.
 void sweep_crash_leftovers(const config& cfg);
+
+// Fills the last-success figures of `stats` from the newest succeeded row of
+// the backup history, so that after a restart /metrics still tells when
+// the last good backup was made (an alert on its age works from the start).
+void recall_last_backup(const config& cfg, backup::backup_stats& stats);
 
 // The startup line: version, listen address, database, schema version,
 // durability, whether keys are required, S3 backups (bucket and endpoint,

@@ -281,3 +281,26 @@ def test_every_histogram_is_cumulative(server):
         assert counts == sorted(counts), (name, rest, pairs)
         assert pairs[-1][0] == float("inf")
         assert s.by_key[(name + "_count", rest)] == counts[-1]
+
+
+def test_the_last_good_backup_is_remembered_across_a_restart(tmp_path):
+    """The backup-stale alert needs the last success time after a restart too:
+    the server reads it back from the backup history when it starts."""
+    first = Server(str(tmp_path))
+    try:
+        status, _, body = first.request("POST", "/observability/backup?upload=false", key=ADMIN_KEY)
+        assert status == 201, body
+        made = json.loads(body)
+        before = Samples(first.scrape())
+    finally:
+        first.stop()
+    assert before.value("obs_backup_last_success_timestamp_seconds") > 0
+    again = Server(str(tmp_path))
+    try:
+        after = Samples(again.scrape())
+    finally:
+        again.stop()
+    assert after.value("obs_backup_last_success_timestamp_seconds") == \
+        before.value("obs_backup_last_success_timestamp_seconds")
+    assert after.value("obs_backup_last_success_bytes") == made["bytes"]
+    assert after.value("obs_backups_succeeded_total") == 0  # counters count this process's backups
