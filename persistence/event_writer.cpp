@@ -249,7 +249,7 @@ struct event_writer::impl {
     std::string wal_path = options.db_path + "-wal";
     db_ptr db;                               // the writer connection: writer thread only
     std::unique_ptr<group_commit> committer;  // statements and state on `db`
-    commit_listener listener;                // set before start(), then read-only
+    commit_listener listener;                // given to start(), then read-only
     std::function<void()> group_end_listener;  // likewise
 
     std::mutex mu;                      // guards queue, queued_events, stopping
@@ -293,24 +293,13 @@ event_writer::~event_writer() {
     }
 }
 
-// The writer thread reads both listeners without a lock: they may only be
-// set before it starts.
-void event_writer::set_commit_listener(commit_listener listener) {
-    std::lock_guard life(impl_->lifecycle_mu);
-    if (impl_->started) throw std::logic_error("event_writer: the commit listener is set after start()");
-    impl_->listener = std::move(listener);
-}
-
-void event_writer::set_group_end_listener(std::function<void()> listener) {
-    std::lock_guard life(impl_->lifecycle_mu);
-    if (impl_->started) throw std::logic_error("event_writer: the group end listener is set after start()");
-    impl_->group_end_listener = std::move(listener);
-}
-
-void event_writer::start() {
+void event_writer::start(writer_listeners listeners) {
     std::lock_guard life(impl_->lifecycle_mu);
     assert(!impl_->started && !impl_->stopped);
     if (impl_->started || impl_->stopped) return;
+    // Set once, before the thread that reads them without a lock exists.
+    impl_->listener = std::move(listeners.on_commit);
+    impl_->group_end_listener = std::move(listeners.on_group_end);
     impl_->start_threads();
 }
 

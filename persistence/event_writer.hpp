@@ -69,6 +69,17 @@ using in_transaction_hook = std::function<void(sqlite3* db)>;
 using committed_events = std::shared_ptr<const std::vector<domain::stored_event>>;
 using commit_listener = std::function<void(committed_events)>;
 
+// What the writer tells its owner, on the writer thread. `on_commit`
+// receives every committed group's new (non-duplicate) events in offset
+// order, after COMMIT and before any request of the group is completed;
+// `on_group_end` is called once per group after the commit listener and
+// every `done` callback of the group: the moment to hand what they queued to
+// another thread in one go. Either may be empty.
+struct writer_listeners {
+    commit_listener on_commit;
+    std::function<void()> on_group_end;
+};
+
 class event_writer {
 public:
     // Opens the writer connection and reads the last offset. Does not start
@@ -78,19 +89,9 @@ public:
     event_writer(const event_writer&) = delete;
     event_writer& operator=(const event_writer&) = delete;
 
-    // REQUIRES: not started (throws std::logic_error otherwise). `listener`
-    // receives every committed group's new (non-duplicate) events in offset
-    // order, after COMMIT, on the writer thread.
-    void set_commit_listener(commit_listener listener);
-
-    // REQUIRES: not started (throws std::logic_error otherwise). `listener`
-    // is called on the writer thread once per group, after the commit
-    // listener and every `done` callback of the group: the moment to hand
-    // what they queued to another thread in one go.
-    void set_group_end_listener(std::function<void()> listener);
-
-    // Starts the writer thread.
-    void start();
+    // Starts the writer thread with its listeners, which cannot change
+    // afterwards. Called once.
+    void start(writer_listeners listeners = {});
 
     // Queues `batch` (1..n events, all or nothing). Returns false at once,
     // without calling `done`, when the queue bound would be exceeded or the

@@ -84,10 +84,6 @@ int serve(server::config cfg) {
     // before the requests that stored them are answered: the inbox runs its
     // completions in the order the one writer thread pushed them, once a group.
     auto inbox = std::make_shared<server::completion_inbox>(io.get_executor());
-    writer.set_commit_listener([inbox, &hub](persistence::committed_events events) {
-        inbox->push([&hub, events = std::move(events)] { hub.publish(events); });
-    });
-    writer.set_group_end_listener([inbox] { inbox->flush(); });
     server::artifact_service artifacts(io, server::effective_data_dir(cfg), cfg.max_artifact_bytes);
     backup::backup_runner backups(io.get_executor());
     server::recall_last_backup(cfg, backups.stats());
@@ -95,7 +91,10 @@ int serve(server::config cfg) {
     const server::route_table routes = server::build_route_table(cfg);
     server::app a(io, cfg, server::app_parts{writer, readers, hub, artifacts, backups, inbox}, schema_version,
                   server::route_names(routes));
-    writer.start();
+    writer.start({[inbox, &hub](persistence::committed_events events) {
+                      inbox->push([&hub, events = std::move(events)] { hub.publish(events); });
+                  },
+                  [inbox] { inbox->flush(); }});
     server::http_listener listener(a, routes);
     // --backup-interval: null when off; stopped with the listener on SIGTERM.
     std::unique_ptr<backup::backup_schedule> schedule = server::start_backup_schedule(a);

@@ -123,13 +123,13 @@ BOOST_AUTO_TEST_CASE(listener_sees_committed_events_in_offset_order) {
     std::size_t calls = 0;
     std::size_t empty_calls = 0;
     event_writer w(tmp.writer_opts());
-    w.set_commit_listener([&](committed_events batch) {
-        std::lock_guard lk(mu);  // no Boost.Test macro on the writer thread
-        ++calls;
-        if (batch->empty()) ++empty_calls;
-        seen.insert(seen.end(), batch->begin(), batch->end());
-    });
-    w.start();
+    w.start({[&](committed_events batch) {
+                 std::lock_guard lk(mu);  // no Boost.Test macro on the writer thread
+                 ++calls;
+                 if (batch->empty()) ++empty_calls;
+                 seen.insert(seen.end(), batch->begin(), batch->end());
+             },
+             {}});
     const event repeated = thought("l", base_ts, "repeated");
     std::vector<std::thread> submitters;
     std::vector<std::vector<std::future<write_outcome>>> futures(3);
@@ -268,8 +268,7 @@ BOOST_AUTO_TEST_CASE(requests_queued_before_start_are_committed_by_stop) {
 BOOST_AUTO_TEST_CASE(throwing_callbacks_do_not_stop_the_writer) {
     temp_db tmp;
     event_writer w(tmp.writer_opts());
-    w.set_commit_listener([](committed_events) { throw std::runtime_error("listener bug"); });
-    w.start();
+    w.start({[](committed_events) { throw std::runtime_error("listener bug"); }, {}});
     BOOST_TEST(w.try_submit(thoughts("t", 1), [](write_outcome) { throw std::runtime_error("callback bug"); }));
     auto f = submit(w, thoughts("t", 1));
     BOOST_TEST(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
@@ -282,15 +281,14 @@ BOOST_AUTO_TEST_CASE(group_end_listener_follows_each_groups_callbacks) {
     std::mutex mu;
     std::string order;  // L: the commit listener, D: a request's callback, E: the group's end
     event_writer w(tmp.writer_opts());
-    w.set_commit_listener([&](committed_events) {
-        std::lock_guard lk(mu);
-        order += 'L';
-    });
-    w.set_group_end_listener([&] {
-        std::lock_guard lk(mu);
-        order += 'E';
-    });
-    w.start();
+    w.start({[&](committed_events) {
+                 std::lock_guard lk(mu);
+                 order += 'L';
+             },
+             [&] {
+                 std::lock_guard lk(mu);
+                 order += 'E';
+             }});
     {
         write_lock lock(tmp);  // requests pile up: later groups hold several
         for (int i = 0; i < 4; ++i) {
@@ -306,12 +304,58 @@ BOOST_AUTO_TEST_CASE(group_end_listener_follows_each_groups_callbacks) {
     BOOST_TEST(std::count(order.begin(), order.end(), 'D') == 4);
 }
 
-BOOST_AUTO_TEST_CASE(listeners_cannot_be_set_once_the_writer_runs) {
+
+BOOST_AUTO_TEST_CASE(jobs_wait_for_the_requests_queued_before_them_and_run_before_stop) {
     temp_db tmp;
+    std::mutex mu;
+    std::string order;  // G: a group's end, J: a job
     event_writer w(tmp.writer_opts());
-    w.start();  // the writer thread reads both listeners without a lock
-    BOOST_CHECK_THROW(w.set_commit_listener([](committed_events) {}), std::logic_error);
-    BOOST_CHECK_THROW(w.set_group_end_listener([] {}), std::logic_error);
+    w.start({{}, [&] {
+                 std::lock_guard lk(mu);
+                 order += 'G';
+             }});
+    {
+        write_lock lock(tmp);  // everything below queues while the first group waits
+        BOOST_TEST(w.try_submit(thoughts("j", 1), [](write_outcome) {}));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the writer takes that group alone
+        for (int i = 0; i < 3; ++i) {
+            BOOST_TEST(w.try_submit_job([&](sqlite3* db) {
+                // On the writer's connection: it can write, in its own transaction.
+                exec(db, "BEGIN IMMEDIATE");
+                exec(db, "COMMIT");
+                std::lock_guard lk(mu);
+                order += 'J';
+            }));
+            BOOST_TEST(w.try_submit(thoughts("j", 1), [](write_outcome) {}));
+        }
+    }
+    w.stop();  // runs what is queued, jobs included
+    BOOST_TEST_INFO("order: " << order);
+    BOOST_TEST(std::count(order.begin(), order.end(), 'J') == 3);
+    // The first group alone; then the three requests queued meanwhile as one
+    // group, before any job (one job per turn after it); then the other jobs.
+    BOOST_TEST(order == "GGJJJ");
+    BOOST_TEST(!w.try_submit_job([](sqlite3*) {}), "a job was taken after stop()");
 }
 
+BOOST_AUTO_TEST_CASE(a_full_job_queue_refuses_and_a_throwing_job_is_contained) {
+    temp_db tmp;
+    event_writer w(tmp.writer_opts());
+    std::size_t accepted = 0;
+    {
+        write_lock lock(tmp);
+        w.start();
+        BOOST_TEST(w.try_submit(thoughts("q", 1), [](write_outcome) {}));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        for (std::size_t i = 0; i < event_writer::max_jobs + 5; ++i)
+            accepted += w.try_submit_job([](sqlite3* db) {
+                exec(db, "BEGIN IMMEDIATE");
+                throw std::runtime_error("job bug");  // leaves its transaction open
+            }) ? 1 : 0;
+    }
+    BOOST_TEST(accepted == event_writer::max_jobs);
+    auto f = submit(w, thoughts("q", 1));
+    BOOST_TEST(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
+    BOOST_TEST(w.last_offset() == 2);
+}
 BOOST_AUTO_TEST_SUITE_END()

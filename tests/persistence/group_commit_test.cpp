@@ -66,8 +66,7 @@ struct writer_with_a_taken_id {
     event_writer w{tmp.writer_opts()};
     const event taken = thought("x", base_ts, "taken");
     writer_with_a_taken_id() {
-        w.set_commit_listener(log.listener());
-        w.start();
+        w.start({log.listener(), {}});
         auto f = submit(w, {taken});
         BOOST_REQUIRE(wait(f).result == status::committed);
     }
@@ -113,8 +112,7 @@ BOOST_AUTO_TEST_CASE(duplicates_and_conflicts) {
     temp_db tmp;
     listener_log log;
     event_writer w(tmp.writer_opts());
-    w.set_commit_listener(log.listener());
-    w.start();
+    w.start({log.listener(), {}});
     const event first = thought("r", base_ts, "dup-1");
     auto f = submit(w, {first, thought("r")});
     BOOST_REQUIRE(wait(f).result == status::committed);
@@ -581,8 +579,7 @@ BOOST_AUTO_TEST_CASE(a_failed_group_fails_every_request_and_recovers) {
     temp_db tmp;
     listener_log log;
     event_writer w(tmp.writer_opts());
-    w.set_commit_listener(log.listener());
-    w.start();
+    w.start({log.listener(), {}});
     auto f0 = submit(w, {thought("g"), thought("g")});
     BOOST_REQUIRE(wait(f0).result == status::committed);
     // A hook that ends the transaction under the writer stands in for an I/O

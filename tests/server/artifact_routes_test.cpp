@@ -151,8 +151,7 @@ struct test_server {
         readers = std::make_unique<persistence::read_pool>(cfg.db_path, 1);
         hub = std::make_unique<stream_hub>(io.get_executor(), writer->last_offset());
         inbox = std::make_shared<completion_inbox>(io.get_executor());
-        writer->set_group_end_listener([inbox = inbox] { inbox->flush(); });
-        writer->start();
+        writer->start({{}, [inbox = inbox] { inbox->flush(); }});
         artifacts = std::make_unique<artifact_service>(io, cfg.data_dir, max_artifact_bytes);
         backups = std::make_unique<backup::backup_runner>(io.get_executor());
         routes = std::make_unique<route_table>(build_route_table(cfg));
