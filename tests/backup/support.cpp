@@ -292,10 +292,7 @@ breaking_relay::~breaking_relay() {
 
 // ---- s3rver_process ----------------------------------------------------
 
-s3rver_process::s3rver_process(const std::string& bucket) : bucket_(bucket) {
-    port_ = free_port();
-    launch();
-}
+s3rver_process::s3rver_process(const std::string& bucket) : bucket_(bucket) { launch(); }
 
 void s3rver_process::start_again() {
     if (pid_ > 0) return;
@@ -304,11 +301,17 @@ void s3rver_process::start_again() {
 
 void s3rver_process::launch() {
     const std::string script = std::string(OBS_SOURCE_DIR) + "/scripts/s3-test-server";
+    // Port 0 the first time: the kernel picks a free one and the script
+    // reports it. Started again, it takes the same port (its clients know it).
     const command_result r =
         run_command(shell_quote(script) + " " + std::to_string(port_) + " " + shell_quote(dir_ / "data") + " " + bucket_ +
                     " " + std::to_string(::getpid()));
     if (r.status != 0) throw std::runtime_error("s3-test-server failed: " + r.output);
-    pid_ = std::stoi(r.output);
+    std::istringstream words(r.output);
+    unsigned port = 0;
+    if (!(words >> pid_ >> port) || port == 0 || port > 65535)
+        throw std::runtime_error("s3-test-server said: " + r.output);
+    port_ = static_cast<unsigned short>(port);
 }
 
 s3rver_process::~s3rver_process() { stop(); }

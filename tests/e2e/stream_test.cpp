@@ -240,7 +240,13 @@ BOOST_AUTO_TEST_CASE(slow_listener_overflows_while_others_get_everything) {
 
     fast_listener good(server.port(), 10000);
     BOOST_TEST_REQUIRE(good.subscribed());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the raw listener's subscription register
+    // Both listeners subscribed (the raw one has no reader to tell us): /metrics counts them.
+    const auto waiting_since = std::chrono::steady_clock::now();
+    while (http_request(server.port(), "GET", "/metrics").body.find("\nobs_stream_subscribers 2\n") == std::string::npos) {
+        BOOST_TEST_REQUIRE((std::chrono::steady_clock::now() - waiting_since < std::chrono::seconds(10)),
+                           "the two listeners never both subscribed");
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 100; ++i) post_ok(server.port(), batch(100, "big", 2000));
