@@ -9,18 +9,15 @@
 #include "backup/backup_record.hpp"
 #include "backup/backup_rotation.hpp"
 #include "backup/file_io.hpp"
+#include "backup/part_pipeline.hpp"
 #include "backup/snapshot.hpp"
-#include "domain/sha256.hpp"
 #include "domain/time.hpp"
 #include "persistence/sqlite_handle.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/use_future.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -28,7 +25,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <system_error>
 
 #include <sys/resource.h>
@@ -51,25 +47,6 @@ constexpr std::size_t local_write_behind_bytes = std::size_t{1} << 20;
 // constructor), and the highest nice value there is.
 constexpr int backup_worker_nice = 5;
 constexpr int backup_worker_max_nice = 19;
-
-// One message from the worker to the uploader.
-struct part_message {
-    std::string data;     // the part's bytes
-    std::string sha256;   // of data (hex), computed on the worker
-    bool last = false;    // the final part
-    bool failed = false;  // the archive failed: no more parts will come
-};
-using part_channel = asio::experimental::concurrent_channel<void(boost::system::error_code, part_message)>;
-
-struct produce_result {
-    archive_summary summary;
-    std::string error;  // the archive failed (a file could not be read ...)
-};
-
-struct upload_result {
-    bool ok = false;
-    std::optional<s3_error> s3;  // S3's refusal, when that is why it failed
-};
 
 // What the worker prepares before any byte is archived.
 struct prepared {
@@ -189,93 +166,90 @@ auto on_worker(asio::thread_pool& worker, F f) -> asio::awaitable<decltype(f())>
     co_return co_await async::run_on(worker.get_executor(), home, std::move(f));
 }
 
-// Makes the worker stop: at its next chunk, and at once if it is blocked
-// sending a part. close() alone would leave a blocked sender waiting (it
-// only completes waiting receivers); cancel() completes it with an error.
-void stop_producing(archive_producer& producer, part_channel& channel) {
-    producer.cancel();
-    channel.close();
-    channel.cancel();
+// The history row of a finished backup.
+backup_row finished_row(const backup_outcome& out, std::int64_t started_ms) {
+    backup_row row;
+    row.id = out.id;
+    row.started_ms = started_ms;
+    row.finished_ms = domain::now_unix_ms();
+    row.status = out.ok() ? "succeeded" : "failed";
+    if (out.ok()) {
+        row.location = out.location;
+        row.bytes = static_cast<std::int64_t>(out.bytes);
+        row.sha256 = out.sha256;
+    } else {
+        row.error = out.message;
+    }
+    if (out.db_bytes > 0) {
+        row.db_bytes = static_cast<std::int64_t>(out.db_bytes);
+        row.events = out.events;
+        row.last_offset = out.last_offset;
+    }
+    return row;
 }
 
-// The uploader: takes parts from the channel and sends them to S3.
-asio::awaitable<upload_result> upload_parts(s3_client& s3, std::string key, part_channel& channel,
-                                            archive_producer& producer) {
-    upload_result u;
-    // On every way out without success (an exception included) the worker
-    // must be released, or it would block forever on a full channel.
-    struct release_worker {
-        const upload_result& u;
-        part_channel& channel;
-        archive_producer& producer;
-        ~release_worker() {
-            if (!u.ok) stop_producing(producer, channel);
+// Writes the archive to `local_path` through `staging` (its ".part" file):
+// in slices synced behind, then renamed into place. Blocking: on the worker.
+archive_summary write_local_tarball(archive_producer& producer, const fs::path& local_dir,
+                                    const std::string& local_path, remove_guard& staging) {
+    fs::create_directories(local_dir);
+    const std::string& tmp = staging.path();
+    unique_fd fd = open_for_writing(tmp, true);
+    std::uint64_t previous = 0, written = 0;
+    archive_summary sum = producer.run([&](std::string part, bool) {
+        // In slices: the disk queue then never holds more than two of them
+        // ahead of the writer's own syncs.
+        for (std::size_t at = 0; at < part.size(); at += local_write_behind_bytes) {
+            const std::size_t n = std::min(local_write_behind_bytes, part.size() - at);
+            write_all(fd.get(), part.data() + at, n, tmp);
+            write_behind(fd.get(), previous, written, n);
+            previous = written;
+            written += n;
         }
-    } release{u, channel, producer};
-    std::optional<std::string> upload_id;
-    std::vector<std::string> etags;
-    for (int part_number = 1;; ++part_number) {
-        auto [ec, msg] = co_await channel.async_receive(asio::as_tuple(asio::use_awaitable));
-        if (ec || msg.failed) break;
-        auto body = std::make_shared<const std::string>(std::move(msg.data));
-        if (part_number == 1 && msg.last) {
-            auto r = co_await s3.put_object(key, body, std::move(msg.sha256));  // the whole archive fits one part
-            if (r) u.ok = true;
-            else u.s3 = r.error();
-            break;
-        }
-        if (!upload_id) {
-            auto r = co_await s3.create_multipart_upload(key);
-            if (!r) {
-                u.s3 = r.error();
-                break;
-            }
-            upload_id = *r;
-        }
-        auto r = co_await s3.upload_part(key, *upload_id, part_number, body, std::move(msg.sha256));
-        if (!r) {
-            u.s3 = r.error();
-            break;
-        }
-        etags.push_back(*r);
-        if (msg.last) {
-            auto c = co_await s3.complete_multipart_upload(key, *upload_id, etags);
-            if (c) u.ok = true;
-            else u.s3 = c.error();
-            break;
-        }
-    }
-    if (!u.ok) {
-        stop_producing(producer, channel);
-        // Leave no visible object and no parts billed: abort (best effort;
-        // a lifecycle rule catches what an unreachable S3 leaves).
-        if (upload_id) (void)co_await s3.abort_multipart_upload(key, *upload_id);
-    }
-    co_return u;
+        return true;
+    });
+    sync_fd(fd.get(), tmp);
+    fd = unique_fd();
+    fs::rename(tmp, local_path);
+    staging.release();
+    sync_parent_dir(local_path);
+    return sum;
 }
 
-// The worker's half: archive into parts and send them through the channel,
-// blocking while it is full.
-produce_result produce_parts(archive_producer& producer, part_channel& channel) {
-    produce_result r;
-    auto send = [&channel](part_message msg) {
-        try {
-            channel.async_send(boost::system::error_code{}, std::move(msg), asio::use_future).get();
-            return true;
-        } catch (const std::exception&) {
-            return false;  // the uploader closed the channel: it gave up
-        }
-    };
-    try {
-        r.summary = producer.run([&](std::string part, bool last) {
-            std::string digest = domain::sha256_hex(part);  // here, not on the io thread
-            return send(part_message{std::move(part), std::move(digest), last, false});
-        });
-    } catch (const std::exception& e) {
-        r.error = e.what();
-        send(part_message{{}, {}, true, true});
+// What an upload to S3 uses of the runner.
+struct s3_upload {
+    curl_multi& http;
+    asio::thread_pool& worker;
+    asio::any_io_executor io;
+    part_channel*& channel_slot;  // the runner's way to stop it (active_state::channel)
+};
+
+// Archives on the worker while the io thread uploads the parts as `key`;
+// fills `out` (location, size, digest, or the S3 error) or `failure`.
+asio::awaitable<void> archive_to_s3(s3_upload up, const backup_request& req, const std::string& key,
+                                    std::shared_ptr<archive_producer> producer, backup_outcome& out,
+                                    std::string& failure) {
+    part_channel channel(up.io, 1);
+    up.channel_slot = &channel;
+    s3_client s3(up.http, *req.s3, req.s3_options);
+    auto produce = [producer, &channel] { return produce_parts(*producer, channel); };
+    auto producing = on_worker(up.worker, std::move(produce));
+    auto uploading = upload_parts(s3, key, channel, *producer);
+    auto both = std::move(producing) && std::move(uploading);
+    auto [produced, uploaded] = co_await std::move(both);
+    up.channel_slot = nullptr;
+    if (!produced.error.empty()) {
+        failure = "archive failed: " + produced.error;
+    } else if (!uploaded.ok) {
+        out.status = backup_status::s3_error;
+        s3_error e = uploaded.s3.value_or(s3_error{0, "Unreachable", "upload stopped"});
+        out.s3_code = e.code;
+        out.message = e.describe();
+    } else {
+        out.location = req.s3->location(key);
+        out.bytes = produced.summary.bytes;
+        out.sha256 = produced.summary.sha256;
     }
-    return r;
 }
 
 }  // namespace
@@ -361,51 +335,10 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
         active->producer = producer;
         try {
             if (req.upload) {
-                part_channel channel(io_, 1);
-                active->channel = &channel;
-                s3_client s3(http_, *req.s3, req.s3_options);
-                auto produce = [producer, &channel] { return produce_parts(*producer, channel); };
-                auto producing = on_worker(worker_, std::move(produce));
-                auto uploading = upload_parts(s3, key, channel, *producer);
-                auto both = std::move(producing) && std::move(uploading);
-                auto [produced, uploaded] = co_await std::move(both);
-                active->channel = nullptr;
-                if (!produced.error.empty()) {
-                    failure = "archive failed: " + produced.error;
-                } else if (!uploaded.ok) {
-                    out.status = backup_status::s3_error;
-                    s3_error e = uploaded.s3.value_or(s3_error{0, "Unreachable", "upload stopped"});
-                    out.s3_code = e.code;
-                    out.message = e.describe();
-                } else {
-                    out.location = req.s3->location(key);
-                    out.bytes = produced.summary.bytes;
-                    out.sha256 = produced.summary.sha256;
-                }
+                co_await archive_to_s3(s3_upload{http_, worker_, io_, active->channel}, req, key, producer, out, failure);
             } else {
                 auto write_local = [producer, local_dir, local_path, staging_guard] {
-                    fs::create_directories(local_dir);
-                    const std::string& tmp = staging_guard->path();
-                    unique_fd fd = open_for_writing(tmp, true);
-                    std::uint64_t previous = 0, written = 0;
-                    archive_summary sum = producer->run([&](std::string part, bool) {
-                        // In slices: the disk queue then never holds more
-                        // than two of them ahead of the writer's own syncs.
-                        for (std::size_t at = 0; at < part.size(); at += local_write_behind_bytes) {
-                            const std::size_t n = std::min(local_write_behind_bytes, part.size() - at);
-                            write_all(fd.get(), part.data() + at, n, tmp);
-                            write_behind(fd.get(), previous, written, n);
-                            previous = written;
-                            written += n;
-                        }
-                        return true;
-                    });
-                    sync_fd(fd.get(), tmp);
-                    fd = unique_fd();
-                    fs::rename(tmp, local_path);
-                    staging_guard->release();
-                    sync_parent_dir(local_path);
-                    return sum;
+                    return write_local_tarball(*producer, local_dir, local_path, *staging_guard);
                 };
                 archive_summary s = co_await on_worker(worker_, std::move(write_local));
                 out.location = local_path;
@@ -424,23 +357,7 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
 
     // 4. Temporary files go, and the row is completed, on the worker.
     out.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-    backup_row row;
-    row.id = out.id;
-    row.started_ms = started_ms;
-    row.finished_ms = domain::now_unix_ms();
-    row.status = out.ok() ? "succeeded" : "failed";
-    if (out.ok()) {
-        row.location = out.location;
-        row.bytes = static_cast<std::int64_t>(out.bytes);
-        row.sha256 = out.sha256;
-    } else {
-        row.error = out.message;
-    }
-    if (out.db_bytes > 0) {
-        row.db_bytes = static_cast<std::int64_t>(out.db_bytes);
-        row.events = out.events;
-        row.last_offset = out.last_offset;
-    }
+    const backup_row row = finished_row(out, started_ms);
     auto finish_up = [snapshot_guard = std::move(snapshot_guard), staging_guard = std::move(staging_guard), row,
                       db_path]() mutable {
         snapshot_guard.reset();  // the last owner: removal happens here, off the io thread
