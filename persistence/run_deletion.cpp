@@ -115,17 +115,19 @@ retention_step_result delete_expired_run_step(sqlite3* db, const std::string& ru
 }
 
 std::int64_t release_free_pages(sqlite3* db, std::int64_t max_pages) {
-    stmt_ptr mode = prepare(db, "PRAGMA auto_vacuum");
-    check(db, sqlite3_step(mode.get()), "PRAGMA auto_vacuum");
-    if (sqlite3_column_int(mode.get(), 0) != 2) return 0;  // 2: INCREMENTAL
-    mode.reset();
-    stmt_ptr count = prepare(db, "PRAGMA freelist_count");
-    check(db, sqlite3_step(count.get()), "PRAGMA freelist_count");
-    const std::int64_t before = sqlite3_column_int64(count.get(), 0);
-    count.reset();
-    if (before == 0) return 0;
-    exec(db, "PRAGMA incremental_vacuum(" + std::to_string(max_pages) + ")");
-    return std::min(before, max_pages);
+    auto pragma = [db](const char* sql) {
+        stmt_ptr s = prepare(db, sql);
+        check(db, sqlite3_step(s.get()), sql);
+        return sqlite3_column_int64(s.get(), 0);
+    };
+    if (pragma("PRAGMA auto_vacuum") != 2) return 0;  // 2: INCREMENTAL
+    const std::int64_t page_bytes = pragma("PRAGMA page_size");
+    const std::int64_t reserve = std::max<std::int64_t>(16 * 1024 * 1024 / page_bytes, pragma("PRAGMA page_count") / 20);
+    const std::int64_t spare = pragma("PRAGMA freelist_count") - reserve;
+    if (spare <= 0 || max_pages <= 0) return 0;
+    const std::int64_t pages = std::min(spare, max_pages);
+    exec(db, "PRAGMA incremental_vacuum(" + std::to_string(pages) + ")");
+    return pages;
 }
 
 }  // namespace obs::persistence

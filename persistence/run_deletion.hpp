@@ -49,9 +49,12 @@ struct retention_step_result {
 retention_step_result delete_expired_run_step(sqlite3* db, const std::string& run_id, std::int64_t cutoff_ms,
                                               std::size_t max_events);
 
-// Frees up to `max_pages` pages of the freelist back to the file system when
-// the database uses auto_vacuum=INCREMENTAL (new databases do); returns the
-// pages freed (0 otherwise). Its own short transaction.
+// Gives up to `max_pages` free pages back to the file system when the
+// database uses auto_vacuum=INCREMENTAL (new databases do) and more pages
+// are free than a reserve: 5% of the file, at least 16 MiB. The reserve is
+// left for new rows to reuse, which costs nothing, where moving pages to
+// shrink the file writes them all to the WAL again. Returns the pages
+// freed (0 otherwise). Its own short transaction.
 std::int64_t release_free_pages(sqlite3* db, std::int64_t max_pages);
 
 }  // namespace obs::persistence

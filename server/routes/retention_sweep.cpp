@@ -15,12 +15,16 @@
 namespace obs::server {
 namespace {
 
-// Events deleted per transaction, and free pages given back per step (4 KiB
-// each). Small on purpose: a commit that arrives during a step waits for it,
-// so the step's time adds to ingestion's tail latency. With 100 events and
-// 64 pages a step took about a millisecond on this project's bench machine.
+// Events deleted per transaction, and free pages given back when a run is
+// done (4 KiB each, above the reserve release_free_pages keeps). Small on
+// purpose: a commit that arrives during a step waits for it, so the step's
+// time adds to ingestion's tail latency; 100 events took 0.5 ms on average
+// (1.1 ms at most) on a 553 MiB database on this project's bench machine.
 constexpr std::size_t events_per_step = 100;
-constexpr std::int64_t pages_per_step = 64;
+constexpr std::int64_t pages_per_run = 32;
+// After each step the sweep rests this many times as long as the step took
+// while agents are writing (see delete_expired_run).
+constexpr int rest_factor = 20;
 // Runs looked up per query; a full batch means look again at once.
 constexpr std::size_t runs_per_query = 100;
 
@@ -35,13 +39,17 @@ struct step_outcome {
 boost::asio::awaitable<bool> delete_expired_run(app& a, std::string run_id, std::int64_t cutoff_ms) {
     auto& store = a.artifacts().store();
     boost::asio::steady_timer pause(a.io());
+    bool writer_was_busy = true;
     for (;;) {
         auto job = [&store, run_id, cutoff_ms](sqlite3* db) {
             const auto began = std::chrono::steady_clock::now();
             step_outcome out;
             out.step = persistence::delete_expired_run_step(db, run_id, cutoff_ms, events_per_step);
             out.files_removed = store.remove_unreferenced(db, out.step.deleted.released_content);
-            out.pages_released = persistence::release_free_pages(db, pages_per_step);
+            // Once per run, not per step: moving pages to shrink the file
+            // writes them to the WAL again, and per step it cost ingestion
+            // 0.2-0.3 more of its p99 ratio in scripts/bench-retention.
+            if (!out.step.more) out.pages_released = persistence::release_free_pages(db, pages_per_run);
             out.took = std::chrono::steady_clock::now() - began;
             return out;
         };
@@ -53,15 +61,19 @@ boost::asio::awaitable<bool> delete_expired_run(app& a, std::string run_id, std:
         counted.artifact_files += done->files_removed;
         a.counters().retention_pages_released += static_cast<std::uint64_t>(done->pages_released);
         if (!done->step.more) co_return true;
-        // Rest ten times as long as the step took: deletion holds the writer
-        // a tenth of the time at most, whatever the load. Deleting pages all
-        // over the old part of the file makes the WAL checkpoints that follow
-        // slower, so the rest is what keeps ingestion's p99: resting as long
-        // as the step gave 1.8-2x the p99 without deletion, four times 1.7-2.7x,
-        // ten times 1.15-1.4x (scripts/bench-retention), at about 8,000-10,000
-        // deleted events a second.
-        pause.expires_after(10 * done->took);
+        // Rest after each step, in proportion to the step's time. Deleting
+        // pages all over the old part of the file makes the WAL checkpoints
+        // that follow slower, so the rest is what keeps ingestion's p99 (on
+        // 2M old events at 2,000 requests/s, scripts/bench-retention):
+        // resting as long as the step gave 2.3x the p99 without deletion,
+        // ten times 1.9-2.3x, twenty times with pages given back once per
+        // run 1.38-1.53x, at about 8,500 deleted events a second. When no
+        // write group ran during the last rest nobody waits on the writer,
+        // and the next rest is short.
+        pause.expires_after((writer_was_busy ? rest_factor : 1) * done->took);
+        const auto groups_before = a.writer().groups_committed();
         co_await pause.async_wait(boost::asio::use_awaitable);
+        writer_was_busy = a.writer().groups_committed() != groups_before;
     }
 }
 

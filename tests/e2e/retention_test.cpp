@@ -217,7 +217,8 @@ BOOST_AUTO_TEST_CASE(a_quiet_run_goes_with_its_content_a_busy_one_stays) {
     BOOST_TEST(std::vector<std::int64_t>(busy.begin(), busy.begin() + 2) == busy_first);
     BOOST_TEST(metric(port, "obs_retention_runs_deleted_total") == 1);
     BOOST_TEST(metric(port, "obs_retention_events_deleted_total") == 51);  // 50 thoughts and the artifact event
-    BOOST_TEST(metric(port, "obs_retention_pages_released_total") > 0);
+    // A small database keeps its few free pages for new rows (the reserve).
+    BOOST_TEST(metric(port, "obs_retention_pages_released_total") == 0);
     BOOST_TEST(metric(port, "obs_retention_sweeps_total") >= 10);
 }
 
