@@ -1,10 +1,12 @@
 -- wrk script of scripts/bench-ingest's OTLP phase: POSTs the protobuf body
 -- written by obs_otlp_bench_body (path given after `--`) to /v1/traces,
 -- with its trace id marker replaced per request by a unique 16-byte id
--- (thread number and request counter), so every request is a new trace.
+-- (a per-run nonce from the clock, thread number and request counter), so
+-- every request is a new trace, in later rounds of the same database too.
 -- Prints one RESULT line as the batch phase's script does.
 local template
 local counter = 0
+local nonce = 0
 local threads = {}
 
 function setup(thread)
@@ -18,11 +20,12 @@ function init(args)
   f:close()
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-protobuf"
+  nonce = os.time() % 0x10000
 end
 
 function request()
   counter = counter + 1
-  local id = string.format("%04x%012x", thread_number, counter)
+  local id = string.format("%04x%04x%08x", nonce, thread_number, counter)
   local body = template:gsub("OBSBENCHTRACEIDX", id)
   return wrk.format(nil, nil, nil, body)
 end
