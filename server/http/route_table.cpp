@@ -52,14 +52,16 @@ std::optional<std::string> percent_decode(std::string_view s) {
     return out;
 }
 
-route_table::route_table(std::vector<route> rows) : rows_(std::move(rows)) {}
+route_table::route_table(std::vector<route> rows) : rows_(std::move(rows)) {
+    for (const route& row : rows_) segments_.push_back(split_path(row.pattern));
+}
 
 route_table::match route_table::find(std::string_view method, std::string_view path) const {
     const auto parts = split_path(path);
     match result;
     for (std::size_t i = 0; i < rows_.size(); ++i) {
         const route& row = rows_[i];
-        const auto pattern = split_path(row.pattern);
+        const auto& pattern = segments_[i];
         if (pattern.size() != parts.size()) continue;
         bool same = true;
         for (std::size_t k = 0; k < parts.size() && same; ++k)

@@ -33,6 +33,9 @@ public:
 
 private:
     std::vector<route> rows_;
+    // Each row's pattern split into segments once, here: splitting them per
+    // request was a vector allocation per row and request.
+    std::vector<std::vector<std::string_view>> segments_;
 };
 
 // Percent-decodes `s`; nullopt on a malformed escape.
