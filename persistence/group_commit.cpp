@@ -22,6 +22,7 @@
 // hook) is undone with ROLLBACK TO its savepoint, and the in-memory offset
 // counter and run states are restored with it so offsets stay gap-free.
 #include "persistence/group_commit.hpp"
+#include "persistence/group_commit_support.hpp"
 
 #include "domain/uuid.hpp"
 
@@ -32,6 +33,8 @@
 #include <string_view>
 
 namespace obs::persistence {
+
+using namespace group_commit_support;
 
 namespace {
 
@@ -49,26 +52,6 @@ constexpr std::string_view sql_event_row = "(?,?,?,?,?,?,?,?,?,?,?)";
 constexpr std::string_view sql_on_taken_id = " ON CONFLICT(id) DO NOTHING";
 constexpr const char* sql_delete_from_offset = "DELETE FROM events WHERE \"offset\" >= ?1";
 constexpr const char* sql_find_event = "SELECT \"offset\", seq, fingerprint FROM events WHERE id = ?1";
-constexpr const char* sql_select_run =
-    "SELECT name, agent, status, parent_run_id, tags, metadata, started_ms, ended_ms, last_event_ms, last_seq, "
-    "step_count, error_count, input_tokens, output_tokens, cost_usd, last_received_ms FROM runs WHERE id = ?1";
-constexpr const char* sql_upsert_run =
-    "INSERT INTO runs(id, name, agent, status, parent_run_id, tags, metadata, started_ms, ended_ms, "
-    "last_event_ms, last_seq, step_count, error_count, input_tokens, output_tokens, cost_usd, last_received_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
-    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, agent = excluded.agent, status = excluded.status, "
-    "parent_run_id = excluded.parent_run_id, tags = excluded.tags, metadata = excluded.metadata, "
-    "started_ms = excluded.started_ms, ended_ms = excluded.ended_ms, last_event_ms = excluded.last_event_ms, "
-    "last_seq = excluded.last_seq, step_count = excluded.step_count, error_count = excluded.error_count, "
-    "input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, cost_usd = excluded.cost_usd, "
-    "last_received_ms = excluded.last_received_ms";
-// Most groups only move a run's counters. Leaving the indexed columns
-// (started_ms, agent, status) out of the SET list keeps SQLite from
-// rewriting three index entries per run and commit, which was a third of
-// the WAL pages written per group.
-constexpr const char* sql_update_run_counters =
-    "UPDATE runs SET last_event_ms = ?2, last_seq = ?3, step_count = ?4, error_count = ?5, input_tokens = ?6, "
-    "output_tokens = ?7, cost_usd = ?8, last_received_ms = ?9 WHERE id = ?1";
 // The last offset given out: the newest event's, or more when newer events
 // were deleted (migrations/0006_retention.sql).
 constexpr const char* sql_max_offset =
@@ -109,25 +92,6 @@ std::size_t chunk_index(std::size_t remaining) {
     std::size_t index = 0;
     while ((std::size_t{2} << index) <= std::min(remaining, max_rows_per_insert)) ++index;
     return index;
-}
-
-// Resets a statement however the scope is left, so no statement keeps a
-// half-run state into the next use (or into ROLLBACK).
-struct reset_on_exit {
-    sqlite3_stmt* stmt;
-    ~reset_on_exit() { sqlite3_reset(stmt); }
-};
-
-// Binds without copying: every bound buffer outlives the step and the reset.
-void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
-    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-}
-void bind_text(sqlite3_stmt* s, int i, const std::optional<std::string>& v) {
-    if (v) {
-        bind_text(s, i, std::string_view{*v});
-    } else {
-        sqlite3_bind_null(s, i);
-    }
 }
 
 domain::stored_event to_stored(domain::event&& ev, std::int64_t offset, std::int64_t seq) {
@@ -466,122 +430,6 @@ group_commit::run_state& group_commit::touch_run_(const std::string& run_id) {
         undo_.emplace_back(run_id, run);
     }
     return run;
-}
-
-group_commit::run_state group_commit::load_run_(const std::string& run_id) {
-    sqlite3_stmt* s = select_run_.get();
-    reset_on_exit guard{s};
-    bind_text(s, 1, std::string_view{run_id});
-    const int rc = sqlite3_step(s);
-    check(db_, rc, sql_select_run);
-    run_state run;
-    if (rc != SQLITE_ROW) return run;  // a new run: its first event fills it
-    run.in_table = true;
-    run.name = column_optional_text(s, 0);
-    run.agent = column_optional_text(s, 1);
-    run.status = column_optional_text(s, 2).value_or("running");
-    run.parent_run_id = column_optional_text(s, 3);
-    run.tags = column_optional_text(s, 4).value_or("[]");
-    run.metadata = column_optional_text(s, 5).value_or("{}");
-    run.started_ms = sqlite3_column_int64(s, 6);
-    if (sqlite3_column_type(s, 7) != SQLITE_NULL) run.ended_ms = sqlite3_column_int64(s, 7);
-    run.last_event_ms = sqlite3_column_int64(s, 8);
-    run.last_seq = sqlite3_column_int64(s, 9);
-    run.step_count = sqlite3_column_int64(s, 10);
-    run.error_count = sqlite3_column_int64(s, 11);
-    run.input_tokens = sqlite3_column_int64(s, 12);
-    run.output_tokens = sqlite3_column_int64(s, 13);
-    run.cost_usd = sqlite3_column_double(s, 14);
-    run.last_received_ms = sqlite3_column_int64(s, 15);
-    return run;
-}
-
-// The runs view of API.md: a run exists from its first event; run_started
-// fills it, run_finished closes it; every other event is a step.
-void group_commit::apply_event_(run_state& run, const domain::event& ev, std::int64_t seq) {
-    using domain::event_type;
-    if (run.last_seq == 0) {
-        run.started_ms = ev.ts_ms;
-        run.last_event_ms = ev.ts_ms;
-        run.identity_dirty = true;
-    }
-    run.last_seq = seq;
-    run.last_event_ms = std::max(run.last_event_ms, ev.ts_ms);
-    run.last_received_ms = std::max(run.last_received_ms, ev.received_ms);
-    run.dirty = true;
-    const domain::run_facts& f = ev.facts;
-    switch (ev.type) {
-    case event_type::run_started:
-        if (f.name) run.name = f.name;
-        if (f.agent) run.agent = f.agent;
-        if (f.parent_run_id) run.parent_run_id = f.parent_run_id;
-        if (f.tags_json) run.tags = *f.tags_json;
-        if (f.metadata_json) run.metadata = *f.metadata_json;
-        run.started_ms = ev.ts_ms;
-        run.identity_dirty = true;
-        break;
-    case event_type::run_finished:
-        if (f.final_status) run.status = *f.final_status;
-        run.ended_ms = ev.ts_ms;
-        run.identity_dirty = true;
-        break;
-    default:
-        ++run.step_count;
-        if (ev.type == event_type::error) ++run.error_count;
-        if (ev.type == event_type::llm_call) {
-            run.input_tokens += f.input_tokens;
-            run.output_tokens += f.output_tokens;
-            run.cost_usd += f.cost_usd;
-        }
-        break;
-    }
-}
-
-void group_commit::write_runs_() {
-    for (const auto& [id, run] : runs_) {
-        if (!run.dirty) continue;
-        if (run.in_table && !run.identity_dirty) {
-            write_run_counters_(id, run);
-            continue;
-        }
-        sqlite3_stmt* s = upsert_run_.get();
-        reset_on_exit guard{s};
-        bind_text(s, 1, std::string_view{id});
-        bind_text(s, 2, run.name);
-        bind_text(s, 3, run.agent);
-        bind_text(s, 4, std::string_view{run.status});
-        bind_text(s, 5, run.parent_run_id);
-        bind_text(s, 6, std::string_view{run.tags});
-        bind_text(s, 7, std::string_view{run.metadata});
-        sqlite3_bind_int64(s, 8, run.started_ms);
-        if (run.ended_ms) {
-            sqlite3_bind_int64(s, 9, *run.ended_ms);
-        } else {
-            sqlite3_bind_null(s, 9);
-        }
-        bind_counters_(s, 10, run);
-        check(db_, sqlite3_step(s), "upsert run");
-    }
-}
-
-void group_commit::write_run_counters_(const std::string& id, const run_state& run) {
-    sqlite3_stmt* s = update_run_counters_.get();
-    reset_on_exit guard{s};
-    bind_text(s, 1, std::string_view{id});
-    bind_counters_(s, 2, run);
-    check(db_, sqlite3_step(s), "update run counters");
-}
-
-// Both run statements list the counters in the same order from `first` on.
-void group_commit::bind_counters_(sqlite3_stmt* s, int first, const run_state& run) {
-    sqlite3_bind_int64(s, first, run.last_event_ms);
-    sqlite3_bind_int64(s, first + 1, run.last_seq);
-    sqlite3_bind_int64(s, first + 2, run.step_count);
-    sqlite3_bind_int64(s, first + 3, run.error_count);
-    sqlite3_bind_int64(s, first + 4, run.input_tokens);
-    sqlite3_bind_int64(s, first + 5, run.output_tokens);
-    sqlite3_bind_double(s, first + 6, run.cost_usd);
-    sqlite3_bind_int64(s, first + 7, run.last_received_ms);
 }
 
 void group_commit::reload_offset_() {

@@ -133,6 +133,10 @@ public:
 
 private:
     api_error overloaded(std::string what);
+    // read() and write_job(): `f` through the queue `submit`, 503 `when_full`.
+    template <class Submit, class F>
+    boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> on_queue(
+        Submit submit, F f, const char* when_full);
 
     boost::asio::io_context& io_;
     config cfg_;
@@ -147,19 +151,21 @@ template <class F>
 boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> app::write_job(F f) {
     auto& writer = parts_.writer;
     auto submit = [&writer](persistence::event_writer::job j) { return writer.try_submit_job(std::move(j)); };
-    auto value = co_await async::run_queued<decltype(submit), F, sqlite3*>(std::move(submit), io_.get_executor(),
-                                                                            std::move(f));
-    if (!value) co_return overloaded("the writer's queue of deletions is full; retry shortly");
-    co_return std::move(*value);
+    return on_queue(std::move(submit), std::move(f), "the writer's queue of deletions is full; retry shortly");
 }
 
 template <class F>
 boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> app::read(F f) {
     auto& readers = parts_.readers;
     auto submit = [&readers](persistence::read_pool::job j) { return readers.post(std::move(j)); };
-    auto value = co_await async::run_queued<decltype(submit), F, sqlite3*>(std::move(submit), io_.get_executor(),
-                                                                            std::move(f));
-    if (!value) co_return overloaded("the reader queue is full; retry shortly");
+    return on_queue(std::move(submit), std::move(f), "the reader queue is full; retry shortly");
+}
+
+template <class Submit, class F>
+boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> app::on_queue(
+    Submit submit, F f, const char* when_full) {
+    auto value = co_await async::run_queued<Submit, F, sqlite3*>(std::move(submit), io_.get_executor(), std::move(f));
+    if (!value) co_return overloaded(when_full);
     co_return std::move(*value);
 }
 
