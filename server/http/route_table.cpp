@@ -3,22 +3,45 @@
 // a pattern segment "{name}" takes any one segment, %-decoded.
 #include "server/http/route_table.hpp"
 
+#include <array>
+#include <span>
+#include <stdexcept>
+
 namespace obs::server {
 namespace {
 
-std::vector<std::string_view> split_path(std::string_view path) {
-    std::vector<std::string_view> parts;
+// A request path's segments, without allocating: no pattern has more than
+// max_segments, so a longer path matches no row (`too_long`).
+struct path_segments {
+    static constexpr std::size_t max_segments = 16;
+    std::array<std::string_view, max_segments> parts;
+    std::size_t size = 0;
+    bool too_long = false;
+};
+
+path_segments split_request_path(std::string_view path) {
+    path_segments out;
     while (!path.empty()) {
         if (path.front() == '/') {
             path.remove_prefix(1);
             continue;
         }
         const auto slash = path.find('/');
-        parts.push_back(path.substr(0, slash));
+        if (out.size == out.parts.size()) {
+            out.too_long = true;
+            break;
+        }
+        out.parts[out.size++] = path.substr(0, slash);
         if (slash == std::string_view::npos) break;
         path.remove_prefix(slash);
     }
-    return parts;
+    return out;
+}
+
+std::vector<std::string_view> split_pattern(std::string_view pattern) {
+    const auto split = split_request_path(pattern);
+    if (split.too_long) throw std::logic_error("route pattern has too many segments: " + std::string(pattern));
+    return {split.parts.begin(), split.parts.begin() + static_cast<std::ptrdiff_t>(split.size)};
 }
 
 bool is_param(std::string_view segment) {
@@ -53,12 +76,14 @@ std::optional<std::string> percent_decode(std::string_view s) {
 }
 
 route_table::route_table(std::vector<route> rows) : rows_(std::move(rows)) {
-    for (const route& row : rows_) segments_.push_back(split_path(row.pattern));
+    for (const route& row : rows_) segments_.push_back(split_pattern(row.pattern));
 }
 
 route_table::match route_table::find(std::string_view method, std::string_view path) const {
-    const auto parts = split_path(path);
+    const auto split = split_request_path(path);
     match result;
+    if (split.too_long) return result;
+    const std::span<const std::string_view> parts(split.parts.data(), split.size);
     for (std::size_t i = 0; i < rows_.size(); ++i) {
         const route& row = rows_[i];
         const auto& pattern = segments_[i];

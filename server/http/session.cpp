@@ -22,7 +22,6 @@
 #include <boost/beast/http/read.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <limits>
 #include <optional>
@@ -57,9 +56,12 @@ bool is_parse_error(const boost::system::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_target).category();
 }
 
+// ASCII lower case (header names and tokens are ASCII; std::tolower's locale
+// lookup showed in the profile).
 std::string lower(std::string_view s) {
     std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     return out;
 }
 
@@ -155,8 +157,7 @@ std::string access_token_of(std::string_view target) {
 }
 
 // Runs the handler; an exception is a bug: logged, answered 500.
-asio::awaitable<handler_result> call_handler(app& a, const route& row, request req) {
-    const std::string path = req.path;
+asio::awaitable<handler_result> call_handler(app& a, const route& row, request req, std::string_view path) {
     try {
         auto handle = row.handle;
         co_return co_await handle(a, std::move(req));
@@ -284,7 +285,7 @@ asio::awaitable<void> run_http_session(app& a, http_listener& listener, tcp::soc
             if (row.body == body_mode::buffered) req.body = std::move(*read.body);
         }
 
-        handler_result result = co_await call_handler(a, row, std::move(req));
+        handler_result result = co_await call_handler(a, row, std::move(req), ctx.path);
         response r = result ? std::move(*result) : response(error_answer(result.error()));
         bool body_consumed = true;
         if (upload) {

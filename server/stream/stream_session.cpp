@@ -11,11 +11,12 @@
 // grow with streams, not with events.
 #include "server/stream/stream_session.hpp"
 
+#include "backup/hand_off.hpp"
+
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/async_result.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -245,37 +246,22 @@ asio::awaitable<void> serve(std::shared_ptr<connection> c, stream_query query, s
     co_await live_loop(c, ctx.settings, buffers);
 }
 
-// Reads one page on a reader thread and resumes on the caller's executor.
+// Reads one page on a reader thread (the project's one hand-off) and resumes
+// on the caller's executor.
 asio::awaitable<event_page> read_page(persistence::read_pool* readers, persistence::offset_filter filter,
                                       std::int64_t after, std::int64_t up_to, std::size_t limit,
                                       std::size_t scan_rows, std::size_t page_bytes) {
-    auto init = [readers, scan_rows, page_bytes](auto handler, persistence::offset_filter f, std::int64_t a,
-                                                 std::int64_t u, std::size_t l) {
-        auto ex = asio::get_associated_executor(handler);
-        // The read_pool's jobs are std::function (copyable): share the handler.
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        // Keeps run()/run_for() from returning while the page is read.
-        auto work = asio::make_work_guard(ex);
-        const bool queued = readers->post([shared, work, f = std::move(f), a, u, l, scan_rows, page_bytes](sqlite3* db) {
-            std::exception_ptr error;
-            event_page page;
-            try {
-                page = persistence::read_replay_page(db, a, u, f, l, scan_rows, page_bytes);
-            } catch (...) {
-                error = std::current_exception();
-            }
-            asio::post(work.get_executor(), [shared, error, page = std::move(page)]() mutable {
-                (*shared)(error, std::move(page));
-            });
-        });
-        if (!queued) {
-            asio::post(ex, [shared]() mutable {
-                (*shared)(std::make_exception_ptr(std::runtime_error("the reader queue is full")), event_page{});
-            });
-        }
+    const asio::any_io_executor home = co_await asio::this_coro::executor;
+    // Keeps run()/run_for() from returning while the page is read.
+    const auto work = asio::make_work_guard(home);
+    auto submit = [readers](persistence::read_pool::job j) { return readers->post(std::move(j)); };
+    auto read = [filter = std::move(filter), after, up_to, limit, scan_rows, page_bytes](sqlite3* db) {
+        return persistence::read_replay_page(db, after, up_to, filter, limit, scan_rows, page_bytes);
     };
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, event_page)>(
-        init, asio::use_awaitable, std::move(filter), after, up_to, limit);
+    auto page = co_await async::run_queued<decltype(submit), decltype(read), sqlite3*>(std::move(submit), home,
+                                                                                      std::move(read));
+    if (!page) throw std::runtime_error("the reader queue is full");
+    co_return std::move(*page);
 }
 
 }  // namespace

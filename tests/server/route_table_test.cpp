@@ -104,6 +104,8 @@ BOOST_AUTO_TEST_CASE(unknown_paths_and_wrong_methods) {
         {"DELETE", "/observability/runs/r/artifacts/x", true, "GET, HEAD, PUT"},
         {"POST", "/healthz", true, "GET, HEAD"},
         {"HEAD", "/v1/traces", true, "POST"},
+        // More segments than the matcher's fixed array holds: no row.
+        {"GET", "/observability/runs" + std::string(100, '/') + "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q", false, ""},
     };
     for (const auto& r : rows) {
         BOOST_TEST_CONTEXT(r.method << " " << r.path) {
