@@ -3,6 +3,7 @@
 // names, 413 without leftovers, If-None-Match and Range, dedupe of identical
 // content, a crash mid-upload (no row, no file under a real name, the
 // temporary swept at restart), and the artifact's bytes in a local backup.
+#include "tests/e2e/raw_socket.hpp"
 #include "tests/e2e/server_process.hpp"
 #include "tests/support/test_files.hpp"
 
@@ -106,8 +107,9 @@ BOOST_AUTO_TEST_CASE(binary_round_trip_listing_and_stream) {
     BOOST_TEST(http_request(f.port(), "GET", "/observability/runs/no-such-run/artifacts").status == 404);
 
     // The `artifact` event is in the run's log and on the stream like any other.
-    raw_connection stream(f.port());
-    stream.send("GET /observability/stream?run_id=run-a&type=artifact HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 0\r\n\r\n");
+    raw_socket stream(f.port());
+    BOOST_TEST_REQUIRE(stream.send(
+        "GET /observability/stream?run_id=run-a&type=artifact HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 0\r\n\r\n"));
     std::string received;
     BOOST_TEST_REQUIRE(stream.read_until_seen("\"name\":\"notes.txt\"", received), received);
     BOOST_TEST(received.find("\"type\":\"artifact\"") != std::string::npos);
@@ -193,9 +195,10 @@ BOOST_AUTO_TEST_CASE(conditional_range_and_dedupe) {
 BOOST_AUTO_TEST_CASE(crash_mid_upload_leaves_no_artifact) {
     fixture f;
     {
-        raw_connection upload(f.port());
-        upload.send("PUT /observability/runs/run-x/artifacts/cut.bin HTTP/1.1\r\nHost: t\r\nContent-Length: " +
-                    std::to_string(8 * mib) + "\r\n\r\n" + random_bytes(2 * mib, 5));
+        raw_socket upload(f.port());
+        BOOST_TEST_REQUIRE(upload.send("PUT /observability/runs/run-x/artifacts/cut.bin HTTP/1.1\r\nHost: t\r\n"
+                                       "Content-Length: " + std::to_string(8 * mib) + "\r\n\r\n" +
+                                       random_bytes(2 * mib, 5)));
         // The server is writing the temporary file: crash it there.
         BOOST_TEST_REQUIRE(eventually([&] { return count_files(f.temp_files()) == 1; }));
         f.server->kill_hard();

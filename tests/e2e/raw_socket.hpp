@@ -85,6 +85,15 @@ public:
         }
     }
 
+    // Reads until `text` has arrived in `received`; false when the server
+    // closed or nothing came for `limit`.
+    bool read_until_seen(const std::string& text, std::string& received,
+                         std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+        while (received.find(text) == std::string::npos)
+            if (read_some(received, 65536, limit) != got::data) return false;
+        return true;
+    }
+
     int fd() const { return fd_; }
 
 private:

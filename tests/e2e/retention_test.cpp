@@ -6,6 +6,7 @@
 // 3 s age and a 200 ms sweep: a quiet run goes with its content while a run
 // still written to stays, and under steady ingest the database file stops
 // growing.
+#include "tests/e2e/raw_socket.hpp"
 #include "tests/e2e/server_process.hpp"
 
 #include <boost/json.hpp>
@@ -123,8 +124,9 @@ BOOST_AUTO_TEST_CASE(a_run_goes_at_once_and_nothing_else_moves) {
     const fs::path data_dir = dir.path() / "observability-data";
 
     // A live stream of everything, open before and after the deletion.
-    raw_connection stream(port);
-    stream.send("GET /observability/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + read_key + "\r\n\r\n");
+    raw_socket stream(port);
+    BOOST_TEST_REQUIRE(
+        stream.send("GET /observability/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + read_key + "\r\n\r\n"));
     std::string streamed;
     BOOST_TEST_REQUIRE(stream.read_until_seen("retry:", streamed));
 

@@ -264,40 +264,4 @@ long long sqlite_count(const std::string& db_path, const std::string& sql) {
     return n;
 }
 
-raw_connection::raw_connection(unsigned short port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd_);
-        throw std::runtime_error("connect to 127.0.0.1 failed");
-    }
-    timeval limit{30, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-}
-
-raw_connection::~raw_connection() { ::close(fd_); }
-
-void raw_connection::send(const std::string& bytes) {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-        const auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) throw std::runtime_error("send failed");
-        sent += static_cast<std::size_t>(n);
-    }
-}
-
-bool raw_connection::read_until_seen(const std::string& text, std::string& received) {
-    char chunk[4096];
-    while (received.find(text) == std::string::npos) {
-        const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-        if (n <= 0) return false;
-        received.append(chunk, static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
 }  // namespace obs::e2e

@@ -71,23 +71,6 @@ private:
     bool reaped_ = false;
 };
 
-// A raw loopback connection for what http_request cannot do: half a body, a
-// stream read as it comes. Reads time out after 30 s.
-class raw_connection {
-public:
-    explicit raw_connection(unsigned short port);
-    ~raw_connection();
-    raw_connection(const raw_connection&) = delete;
-    raw_connection& operator=(const raw_connection&) = delete;
-    // Writes all of `bytes`; throws on failure.
-    void send(const std::string& bytes);
-    // Reads until `text` has arrived in `received`; false on timeout or close.
-    bool read_until_seen(const std::string& text, std::string& received);
-
-private:
-    int fd_ = -1;
-};
-
 struct http_response {
     int status = 0;
     std::map<std::string, std::string> headers;  // names lower-cased

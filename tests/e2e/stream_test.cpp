@@ -3,6 +3,7 @@
 // stops reading and for one that reads as fast as it can, and concurrent
 // posts.
 #include "tests/bench/sse_scanner.hpp"
+#include "tests/e2e/raw_socket.hpp"
 #include "tests/e2e/server_process.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -216,8 +217,8 @@ BOOST_AUTO_TEST_CASE(a_resume_point_ahead_of_the_log_is_told_and_followed_live) 
     temp_dir dir;
     server_process server{server_options{(dir.path() / "obs.db").string(), {}, {}, true}};
     post_ok(server.port(), batch(5, "a"));
-    raw_connection stream(server.port());
-    stream.send("GET /observability/stream HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 900\r\n\r\n");
+    raw_socket stream(server.port());
+    BOOST_TEST_REQUIRE(stream.send("GET /observability/stream HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 900\r\n\r\n"));
     std::string received;
     BOOST_TEST_REQUIRE(stream.read_until_seen("event: rewound\ndata: {\"last_offset\":5}", received), received);
     post_ok(server.port(), batch(1, "a"));
