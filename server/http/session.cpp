@@ -167,93 +167,160 @@ asio::awaitable<handler_result> call_handler(app& a, const route& row, request r
     co_return make_error(error_code::internal, "internal error");
 }
 
-}  // namespace
+// One connection's state and the steps of serving a request on it.
+class connection {
+public:
+    connection(app& a, http_listener& listener, tcp::socket socket)
+        : counted_(a.counters()), app_(a), listener_(listener), cfg_(a.cfg()), stream_(std::move(socket)) {}
 
-asio::awaitable<void> run_http_session(app& a, http_listener& listener, tcp::socket socket) {
-    connection_count counted(a.counters());
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
-    const auto& cfg = a.cfg();
-    bool first = true;
-
-    while (!listener.stopping()) {
-        // Idle until the request's first byte, then the header timeout.
-        if (buffer.size() == 0 && !first) {
-            idle_mark idle(listener.idle(), &stream.socket());
-            stream.expires_after(std::chrono::milliseconds(cfg.idle_timeout_ms));
-            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
-            if (ec) break;
-            buffer.commit(n);
+    asio::awaitable<void> serve() {
+        bool first = true;
+        while (!listener_.stopping()) {
+            head_parser head;
+            const auto ec = co_await read_head(head, first);
+            first = false;
+            if (ec) {
+                co_await answer_unreadable_head(ec);
+                break;
+            }
+            if (!co_await serve_request(head)) break;
         }
-        head_parser head;
+        boost::system::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        stream_.socket().close(ignored);
+    }
+
+private:
+    // Waits for the next request's head: idle until its first byte (the
+    // first request's wait counts as idle too), then the header timeout.
+    asio::awaitable<boost::system::error_code> read_head(head_parser& head, bool first) {
+        if (buffer_.size() == 0 && !first) {
+            idle_mark idle(listener_.idle(), &stream_.socket());
+            stream_.expires_after(std::chrono::milliseconds(cfg_.idle_timeout_ms));
+            auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
+            if (ec) co_return ec;
+            buffer_.commit(n);
+        }
         head.header_limit(header_limit_bytes);
         head.body_limit(std::numeric_limits<std::uint64_t>::max());  // each body mode sets its own
-        stream.expires_after(std::chrono::milliseconds(cfg.header_timeout_ms));
-        boost::system::error_code ec;
-        {
-            std::optional<idle_mark> idle;
-            if (first) idle.emplace(listener.idle(), &stream.socket());
-            std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, head, use_tuple);
-        }
-        first = false;
-        answer_context ctx;
-        ctx.started = std::chrono::steady_clock::now();
-        if (ec) {
-            // A parse error gets its answer; end of stream, a timeout or a reset just ends.
-            if (is_parse_error(ec) && ec != http::error::end_of_stream && ec != http::error::partial_message) {
-                ++a.counters().requests;
-                ctx.method = "-";
-                ctx.path = "-";
-                const bool headers_too_large = ec == http::error::header_limit;
-                const auto refusal = make_error(headers_too_large ? error_code::headers_too_large : error_code::bad_request,
-                                                headers_too_large ? "request headers are larger than 16 KiB"
-                                                                  : "malformed HTTP request: " + ec.message());
-                response answer = error_answer(refusal);
-                co_await respond(a, stream, std::move(ctx), std::move(answer), false);
-            }
-            break;
-        }
-        ++a.counters().requests;
-        const auto& h = head.get();
-        request req = request_of(h);
-        ctx.method = req.method;
-        ctx.path = req.path;
-        listener.cors().add_answer_headers(req.header("origin"), ctx.extra_headers);
-        bool keep_alive = h.keep_alive() && !listener.stopping();
+        stream_.expires_after(std::chrono::milliseconds(cfg_.header_timeout_ms));
+        std::optional<idle_mark> idle;
+        if (first) idle.emplace(listener_.idle(), &stream_.socket());
+        auto [ec, n] = co_await http::async_read_header(stream_, buffer_, head, use_tuple);
+        co_return ec;
+    }
 
-        // Refusals from the head: the body, if any, is not read, so the
-        // connection closes after the answer unless there was none.
-        std::optional<response> early;
-        auto found = listener.routes().find(req.method, req.path);
+    // A parse error gets its answer (400, or 431 for a head over the
+    // limit); end of stream, a timeout or a reset just ends.
+    asio::awaitable<void> answer_unreadable_head(const boost::system::error_code& ec) {
+        if (!is_parse_error(ec) || ec == http::error::end_of_stream || ec == http::error::partial_message) co_return;
+        ++app_.counters().requests;
+        answer_context ctx;
+        ctx.method = "-";
+        ctx.path = "-";
+        const bool headers_too_large = ec == http::error::header_limit;
+        const auto refusal = make_error(headers_too_large ? error_code::headers_too_large : error_code::bad_request,
+                                        headers_too_large ? "request headers are larger than 16 KiB"
+                                                          : "malformed HTTP request: " + ec.message());
+        response answer = error_answer(refusal);
+        co_await respond(app_, stream_, std::move(ctx), std::move(answer), false);
+    }
+
+    // The answer the head alone decides, before any body is read: framing,
+    // route (404, 405, OPTIONS), key. `keep_alive` turns false when the
+    // framing is broken.
+    std::optional<response> refusal_from_head(const http::request<http::empty_body>& h, const request& req,
+                                              const route_table::match& found, bool& keep_alive) const {
         if (auto problem = framing_problem(h)) {
             keep_alive = false;
-            early = error_answer(*problem);
-        } else if (found.bad_encoding) {
-            early = error_answer(make_error(error_code::bad_request, "the path has a malformed %-escape"));
-        } else if (req.method == "OPTIONS" && found.path_known) {
+            return error_answer(*problem);
+        }
+        if (found.bad_encoding)
+            return error_answer(make_error(error_code::bad_request, "the path has a malformed %-escape"));
+        if (req.method == "OPTIONS" && found.path_known) {
             // A CORS preflight (or a plain OPTIONS): the path's methods.
             http_answer preflight{204, "", "", {{"Allow", found.allow + ", OPTIONS"}}};
-            listener.cors().add_preflight_headers(req.header("origin"), found.allow, preflight.headers);
-            early = std::move(preflight);
-        } else if (found.row == nullptr) {
+            listener_.cors().add_preflight_headers(req.header("origin"), found.allow, preflight.headers);
+            return preflight;
+        }
+        if (found.row == nullptr) {
             const api_error e = found.path_known
                                     ? make_error(error_code::method_not_allowed, req.method + " is not allowed here")
                                     : make_error(error_code::not_found, "no route " + req.path);
             http_answer answer = error_answer(e);
             if (found.path_known) answer.headers.emplace_back("Allow", found.allow);
-            early = std::move(answer);
-        } else if (found.row->needs) {
-            const std::string token = found.row->body == body_mode::event_stream ? access_token_of(req.target) : "";
-            if (auto denied = a.auth().check(req.header("authorization").value_or(""), token, *found.row->needs))
-                early = error_answer(*denied);
+            return answer;
         }
+        if (!found.row->needs) return std::nullopt;
+        const std::string token = found.row->body == body_mode::event_stream ? access_token_of(req.target) : "";
+        if (auto denied = app_.auth().check(req.header("authorization").value_or(""), token, *found.row->needs))
+            return error_answer(*denied);
+        return std::nullopt;
+    }
+
+    // Reads the body as `row` says into `req` (buffered) or leaves it to the
+    // handler (upload). A route without a body still reads (and drops) one
+    // that comes. Returns the refusal when the body cannot be had (too
+    // large, malformed, slow), with `usable` saying whether the connection
+    // can carry another request; nullopt to go on. `gone`: the client left.
+    struct body_outcome {
+        std::optional<response> refused;
+        bool usable = true;
+        bool gone = false;
+    };
+    asio::awaitable<body_outcome> read_body(const route& row, head_parser& head, request& req,
+                                            answer_context& ctx) {
+        body_outcome out;
+        if (row.body == body_mode::upload || (head.is_done() && row.body != body_mode::buffered)) co_return out;
+        const auto& h = head.get();
+        const std::size_t limit = row.body == body_mode::buffered ? row.body_limit : cfg_.max_body_bytes;
+        if (row.body == body_mode::buffered && lower(h[http::field::expect]) == "100-continue" && !head.is_done() &&
+            !(head.content_length() && *head.content_length() > limit)) {
+            if (!co_await write_continue(stream_, app_)) {
+                out.gone = true;
+                co_return out;
+            }
+        }
+        const bool was_done = head.is_done();
+        auto read = co_await read_buffered_body(stream_, buffer_, head, limit,
+                                                std::chrono::milliseconds(cfg_.body_timeout_ms));
+        ctx.bytes_in = read.bytes_in;
+        if (!read.body) {
+            out.usable = read.connection_usable || was_done;
+            out.refused = error_answer(read.body.error());
+            co_return out;
+        }
+        if (row.body == body_mode::buffered) req.body = std::move(*read.body);
+        co_return out;
+    }
+
+    // Sends `answer`; false when the connection must end after it (the
+    // client's wish, a refusal that left the body unread, a failed write).
+    asio::awaitable<bool> answer_and_continue(answer_context ctx, response answer, bool keep_alive,
+                                              bool body_consumed) {
+        const bool reuse = co_await respond(app_, stream_, std::move(ctx), std::move(answer),
+                                            keep_alive && body_consumed);
+        if (!body_consumed) co_await drain_after_refusal(stream_);
+        co_return reuse && body_consumed;
+    }
+
+    // Serves the request whose head was read; false when the connection ends.
+    asio::awaitable<bool> serve_request(head_parser& head) {
+        ++app_.counters().requests;
+        answer_context ctx;
+        const auto& h = head.get();
+        request req = request_of(h);
+        ctx.method = req.method;
+        ctx.path = req.path;
+        listener_.cors().add_answer_headers(req.header("origin"), ctx.extra_headers);
+        bool keep_alive = h.keep_alive() && !listener_.stopping();
+
+        auto found = listener_.routes().find(req.method, req.path);
         if (found.row != nullptr) ctx.route_index = found.index;
-        if (early) {
-            const bool unread = !head.is_done();
-            const bool reuse = co_await respond(a, stream, std::move(ctx), std::move(*early), keep_alive && !unread);
-            if (unread) co_await drain_after_refusal(stream);
-            if (!reuse || unread) break;
-            continue;
+        if (auto refused = refusal_from_head(h, req, found, keep_alive)) {
+            // The body, if any, is not read: the connection closes after.
+            const bool body_unread = !head.is_done();
+            co_return co_await answer_and_continue(std::move(ctx), std::move(*refused), keep_alive, !body_unread);
         }
         const route& row = *found.row;
         req.params = std::move(found.params);
@@ -261,31 +328,15 @@ asio::awaitable<void> run_http_session(app& a, http_listener& listener, tcp::soc
         std::optional<socket_body_reader> upload;
         if (row.body == body_mode::upload) {
             const bool expect = lower(h[http::field::expect]) == "100-continue" && !head.is_done();
-            upload.emplace(a, stream, buffer, head, expect);
+            upload.emplace(app_, stream_, buffer_, head, expect);
             req.upload = &*upload;
-        } else if (!head.is_done() || row.body == body_mode::buffered) {
-            // A route without a body still reads (and drops) one that comes.
-            const std::size_t limit = row.body == body_mode::buffered ? row.body_limit : cfg.max_body_bytes;
-            if (row.body == body_mode::buffered && lower(h[http::field::expect]) == "100-continue" &&
-                !head.is_done() && !(head.content_length() && *head.content_length() > limit)) {
-                if (!co_await write_continue(stream, a)) break;
-            }
-            const bool was_done = head.is_done();
-            auto read = co_await read_buffered_body(stream, buffer, head, limit,
-                                                    std::chrono::milliseconds(cfg.body_timeout_ms));
-            ctx.bytes_in = read.bytes_in;
-            if (!read.body) {
-                const bool usable = read.connection_usable || was_done;
-                response refused = error_answer(read.body.error());
-                const bool reuse = co_await respond(a, stream, std::move(ctx), std::move(refused), keep_alive && usable);
-                if (!usable) co_await drain_after_refusal(stream);
-                if (!reuse || !usable) break;
-                continue;
-            }
-            if (row.body == body_mode::buffered) req.body = std::move(*read.body);
         }
+        auto body = co_await read_body(row, head, req, ctx);
+        if (body.gone) co_return false;
+        if (body.refused)
+            co_return co_await answer_and_continue(std::move(ctx), std::move(*body.refused), keep_alive, body.usable);
 
-        handler_result result = co_await call_handler(a, row, std::move(req), ctx.path);
+        handler_result result = co_await call_handler(app_, row, std::move(req), ctx.path);
         response r = result ? std::move(*result) : response(error_answer(result.error()));
         bool body_consumed = true;
         if (upload) {
@@ -293,13 +344,22 @@ asio::awaitable<void> run_http_session(app& a, http_listener& listener, tcp::soc
             body_consumed = upload->done();
             keep_alive = keep_alive && upload->keep_alive();
         }
-        const bool reuse = co_await respond(a, stream, std::move(ctx), std::move(r), keep_alive && body_consumed);
-        if (!body_consumed) co_await drain_after_refusal(stream);
-        if (!reuse || !body_consumed) break;
+        co_return co_await answer_and_continue(std::move(ctx), std::move(r), keep_alive, body_consumed);
     }
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
+
+    connection_count counted_;  // first in, last out: counts the whole connection
+    app& app_;
+    http_listener& listener_;
+    const config& cfg_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+};
+
+}  // namespace
+
+asio::awaitable<void> run_http_session(app& a, http_listener& listener, tcp::socket socket) {
+    connection c(a, listener, std::move(socket));
+    co_await c.serve();
 }
 
 }  // namespace obs::server
