@@ -149,29 +149,7 @@ void group_commit::run_request_(write_request& req, std::vector<domain::stored_e
     const bool savepoint = req.hook || later_event_has_client_id(req.batch);
     if (savepoint) step_done_(savepoint_.get(), sql_savepoint);
 
-    if (req.hook) {
-        bool hook_failed = false;
-        std::string hook_error;
-        try {
-            req.hook(db_);
-        } catch (const std::exception& e) {
-            hook_failed = true;
-            hook_error = e.what();
-        } catch (...) {
-            hook_failed = true;
-        }
-        if (hook_failed) {
-            // Fails with SQLite's own error (escalating to the group) when
-            // the hook's failure already ended the transaction.
-            roll_back_request_(savepoint, offset_mark, stored, stored_mark);
-            out.result = write_outcome::status::failed;
-            out.message = hook_error.empty() ? "the batch's in-transaction work failed" : hook_error;
-            return;
-        }
-        if (sqlite3_get_autocommit(db_) != 0) {
-            throw sqlite_error(SQLITE_MISUSE, "an in-transaction hook ended the transaction");
-        }
-    }
+    if (req.hook && !run_hook_(req, savepoint, offset_mark, stored, stored_mark)) return;
 
     out.acks.reserve(req.batch.size());
     std::string stored_fingerprint;
@@ -203,6 +181,32 @@ void group_commit::run_request_(write_request& req, std::vector<domain::stored_e
     }
     if (savepoint) step_done_(release_.get(), sql_release);
     out.result = write_outcome::status::committed;
+}
+
+bool group_commit::run_hook_(write_request& req, bool savepoint, std::int64_t offset_mark,
+                             std::vector<domain::stored_event>* stored, std::size_t stored_mark) {
+    bool hook_failed = false;
+    std::string hook_error;
+    try {
+        req.hook(db_);
+    } catch (const std::exception& e) {
+        hook_failed = true;
+        hook_error = e.what();
+    } catch (...) {
+        hook_failed = true;
+    }
+    if (hook_failed) {
+        // Fails with SQLite's own error (escalating to the group) when
+        // the hook's failure already ended the transaction.
+        roll_back_request_(savepoint, offset_mark, stored, stored_mark);
+        req.outcome.result = write_outcome::status::failed;
+        req.outcome.message = hook_error.empty() ? "the batch's in-transaction work failed" : hook_error;
+        return false;
+    }
+    if (sqlite3_get_autocommit(db_) != 0) {
+        throw sqlite_error(SQLITE_MISUSE, "an in-transaction hook ended the transaction");
+    }
+    return true;
 }
 
 void group_commit::roll_back_request_(bool savepoint, std::int64_t offset_mark,
