@@ -1,7 +1,6 @@
 // The backup orchestration (see backup_job.hpp): the runner, its worker
-// thread and the order of one backup's steps (backup_steps.hpp), plus the
-// small helpers the routes use. The io coroutine only awaits: every blocking
-// step is a job on the worker thread.
+// thread and the order of one backup's steps (backup_steps.hpp, which hand
+// every blocking step to that worker), plus the small helpers the routes use.
 #include "backup/backup_job.hpp"
 
 #include "backup/backup_record.hpp"
