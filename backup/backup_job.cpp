@@ -1,23 +1,17 @@
-// The backup orchestration (see backup_job.hpp). The io coroutine only
-// awaits: every blocking step is a job on the worker thread, co_spawned
-// there and awaited, and the archive's parts come back through a
-// concurrent_channel.
+// The backup orchestration (see backup_job.hpp): the runner, its worker
+// thread and the order of one backup's steps (backup_steps.hpp, which hand
+// every blocking step to that worker), plus the small helpers the routes use.
 #include "backup/backup_job.hpp"
-
-#include "backup/hand_off.hpp"
 
 #include "backup/backup_record.hpp"
 #include "backup/backup_rotation.hpp"
+#include "backup/backup_steps.hpp"
 #include "backup/file_io.hpp"
 #include "backup/part_pipeline.hpp"
-#include "backup/snapshot.hpp"
 #include "domain/time.hpp"
 #include "persistence/sqlite_handle.hpp"
 
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -34,25 +28,13 @@ namespace obs::backup {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
-
-// A local tarball is written and synced behind in slices of this size
-// rather than whole parts: ingestion's checkpoint fsyncs queue behind at
-// most two slices of it on a shared disk.
-constexpr std::size_t local_write_behind_bytes = std::size_t{1} << 20;
 
 // The backup worker's nice value above the server's (see the runner's
 // constructor), and the highest nice value there is.
 constexpr int backup_worker_nice = 5;
 constexpr int backup_worker_max_nice = 19;
-
-// What the worker prepares before any byte is archived.
-struct prepared {
-    snapshot_result snapshot;
-    std::vector<archive_file> files;
-};
 
 }  // namespace
 
@@ -157,103 +139,6 @@ backup_runner::~backup_runner() {
 
 bool backup_runner::running() const noexcept { return active_->running; }
 
-namespace {
-
-// Runs `f` on `worker` and resumes on the caller's executor (async::run_on).
-template <class F>
-auto on_worker(asio::thread_pool& worker, F f) -> asio::awaitable<decltype(f())> {
-    auto home = co_await asio::this_coro::executor;
-    co_return co_await async::run_on(worker.get_executor(), home, std::move(f));
-}
-
-// The history row of a finished backup.
-backup_row finished_row(const backup_outcome& out, std::int64_t started_ms) {
-    backup_row row;
-    row.id = out.id;
-    row.started_ms = started_ms;
-    row.finished_ms = domain::now_unix_ms();
-    row.status = out.ok() ? "succeeded" : "failed";
-    if (out.ok()) {
-        row.location = out.location;
-        row.bytes = static_cast<std::int64_t>(out.bytes);
-        row.sha256 = out.sha256;
-    } else {
-        row.error = out.message;
-    }
-    if (out.db_bytes > 0) {
-        row.db_bytes = static_cast<std::int64_t>(out.db_bytes);
-        row.events = out.events;
-        row.last_offset = out.last_offset;
-    }
-    return row;
-}
-
-// Writes the archive to `local_path` through `staging` (its ".part" file):
-// in slices synced behind, then renamed into place. Blocking: on the worker.
-archive_summary write_local_tarball(archive_producer& producer, const fs::path& local_dir,
-                                    const std::string& local_path, remove_guard& staging) {
-    fs::create_directories(local_dir);
-    const std::string& tmp = staging.path();
-    unique_fd fd = open_for_writing(tmp, true);
-    std::uint64_t previous = 0, written = 0;
-    archive_summary sum = producer.run([&](std::string part, bool) {
-        // In slices: the disk queue then never holds more than two of them
-        // ahead of the writer's own syncs.
-        for (std::size_t at = 0; at < part.size(); at += local_write_behind_bytes) {
-            const std::size_t n = std::min(local_write_behind_bytes, part.size() - at);
-            write_all(fd.get(), part.data() + at, n, tmp);
-            write_behind(fd.get(), previous, written, n);
-            previous = written;
-            written += n;
-        }
-        return true;
-    });
-    sync_fd(fd.get(), tmp);
-    fd = unique_fd();
-    fs::rename(tmp, local_path);
-    staging.release();
-    sync_parent_dir(local_path);
-    return sum;
-}
-
-// What an upload to S3 uses of the runner.
-struct s3_upload {
-    curl_multi& http;
-    asio::thread_pool& worker;
-    asio::any_io_executor io;
-    part_channel*& channel_slot;  // the runner's way to stop it (active_state::channel)
-};
-
-// Archives on the worker while the io thread uploads the parts as `key`;
-// fills `out` (location, size, digest, or the S3 error) or `failure`.
-asio::awaitable<void> archive_to_s3(s3_upload up, const backup_request& req, const std::string& key,
-                                    std::shared_ptr<archive_producer> producer, backup_outcome& out,
-                                    std::string& failure) {
-    part_channel channel(up.io, 1);
-    up.channel_slot = &channel;
-    s3_client s3(up.http, *req.s3, req.s3_options);
-    auto produce = [producer, &channel] { return produce_parts(*producer, channel); };
-    auto producing = on_worker(up.worker, std::move(produce));
-    auto uploading = upload_parts(s3, key, channel, *producer);
-    auto both = std::move(producing) && std::move(uploading);
-    auto [produced, uploaded] = co_await std::move(both);
-    up.channel_slot = nullptr;
-    if (!produced.error.empty()) {
-        failure = "archive failed: " + produced.error;
-    } else if (!uploaded.ok) {
-        out.status = backup_status::s3_error;
-        s3_error e = uploaded.s3.value_or(s3_error{0, "Unreachable", "upload stopped"});
-        out.s3_code = e.code;
-        out.message = e.describe();
-    } else {
-        out.location = req.s3->location(key);
-        out.bytes = produced.summary.bytes;
-        out.sha256 = produced.summary.sha256;
-    }
-}
-
-}  // namespace
-
 asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
     backup_outcome out;
     const std::shared_ptr<active_state> active = active_;
@@ -275,103 +160,33 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::int64_t started_ms = domain::now_unix_ms();
     if (req.data_dir.empty()) req.data_dir = ".";
-    const std::string db_path = req.db_path;
     std::string failure;  // set by any step that fails with an exception
 
-    // 1. The row, so that every attempt is listed.
-    try {
-        auto insert_row = [db_path, started_ms, started_by = req.started_by] {
-            persistence::db_ptr db = persistence::open_database(db_path, false);
-            return insert_backup_started(db.get(), started_ms, started_by);
-        };
-        out.id = co_await on_worker(worker_, std::move(insert_row));
-    } catch (const std::exception& e) {
-        failure = std::string("cannot record the backup: ") + e.what();
-        out.failure = failure_kind_of(e);
-    }
-
-    const std::string key = req.s3 ? backup_key(req.s3->prefix, started_ms) : "";
-    const std::string snapshot_path = (fs::path(req.data_dir) / (".backup-" + std::to_string(started_ms) + ".db")).string();
-    auto snapshot_guard = std::make_shared<remove_guard>(snapshot_path);
-    const fs::path local_dir = fs::path(req.data_dir) / "backups";
-    const std::string local_path = (local_dir / backup_key("", started_ms)).string();
-    auto staging_guard = std::make_shared<remove_guard>(req.upload ? std::string() : local_path + ".part");
-
+    co_await steps::record_started(worker_, req, started_ms, out, failure);
+    const steps::backup_paths paths = steps::paths_of(req, started_ms);
+    auto snapshot_guard = std::make_shared<remove_guard>(paths.snapshot_path);
+    auto staging_guard = std::make_shared<remove_guard>(req.upload ? std::string() : paths.local_path + ".part");
     if (failure.empty() && req.upload && !req.s3) {
         out.status = backup_status::not_configured;
         out.message = "S3 is not configured" + (req.not_configured_reason.empty() ? "" : ": " + req.not_configured_reason);
     }
-
-    // 2. Snapshot and the list of files, on the worker.
-    prepared prep;
+    steps::prepared prep;
+    if (failure.empty() && out.ok()) prep = co_await steps::prepare_snapshot(worker_, req, paths.snapshot_path, out, failure);
     if (failure.empty() && out.ok()) {
-        try {
-            auto snapshot = [&req, snapshot_path] {
-                fs::create_directories(req.data_dir);
-                prepared p;
-                p.snapshot = take_snapshot(req.db_path, snapshot_path);
-                p.files.push_back(archive_file{database_member_name, snapshot_path});
-                auto extra = req.list_extra_files ? req.list_extra_files(snapshot_path) : list_artifact_files(req.data_dir);
-                p.files.insert(p.files.end(), extra.begin(), extra.end());
-                return p;
-            };
-            prep = co_await on_worker(worker_, std::move(snapshot));
-            out.db_bytes = prep.snapshot.db_bytes;
-            out.events = prep.snapshot.events;
-            out.last_offset = prep.snapshot.last_offset;
-        } catch (const std::exception& e) {
-            failure = std::string("snapshot failed: ") + e.what();
-            out.failure = failure_kind_of(e);
-        }
-    }
-
-    // 3. Archive and upload (or write locally).
-    if (failure.empty() && out.ok()) {
-        manifest_fields fields{req.server_version, prep.snapshot.schema_version, prep.snapshot.last_offset,
-                               prep.snapshot.events, started_ms};
-        archive_options options{req.gzip_level, req.part_size, 256 * 1024};
-        if (req.upload) options.part_size = std::max(options.part_size, s3_min_part_size);
-        auto producer = std::make_shared<archive_producer>(prep.files, fields, options);
+        std::shared_ptr<archive_producer> producer = steps::make_producer(req, prep, started_ms);
         active->producer = producer;
-        try {
-            if (req.upload) {
-                co_await archive_to_s3(s3_upload{http_, worker_, io_, active->channel}, req, key, producer, out, failure);
-            } else {
-                auto write_local = [producer, local_dir, local_path, staging_guard] {
-                    return write_local_tarball(*producer, local_dir, local_path, *staging_guard);
-                };
-                archive_summary s = co_await on_worker(worker_, std::move(write_local));
-                out.location = local_path;
-                out.bytes = s.bytes;
-                out.sha256 = s.sha256;
-            }
-        } catch (const std::exception& e) {
-            failure = std::string("backup failed: ") + e.what();
-            out.failure = failure_kind_of(e);
-        }
+        const steps::runner_parts parts{http_, worker_, io_, active->channel};
+        co_await steps::store_archive(parts, req, paths, producer, staging_guard, out, failure);
     }
     if (!failure.empty()) {
         out.status = backup_status::io_error;
         out.message = out.failure == failure_kind::disk_full ? "the disk is full: " + failure : failure;
     }
 
-    // 4. Temporary files go, and the row is completed, on the worker.
     out.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-    const backup_row row = finished_row(out, started_ms);
-    auto finish_up = [snapshot_guard = std::move(snapshot_guard), staging_guard = std::move(staging_guard), row,
-                      db_path]() mutable {
-        snapshot_guard.reset();  // the last owner: removal happens here, off the io thread
-        staging_guard.reset();
-        if (row.id == 0) return std::string();
-        try {
-            persistence::db_ptr db = persistence::open_database(db_path, false);
-            update_backup_finished(db.get(), row);
-            return std::string();
-        } catch (const std::exception& e) {
-            return std::string(e.what());
-        }
-    };
-    const std::string record_error = co_await on_worker(worker_, std::move(finish_up));
+    const backup_row row = steps::finished_row(out, started_ms);
+    const std::string record_error =
+        co_await steps::remove_and_record(worker_, std::move(snapshot_guard), std::move(staging_guard), row, req.db_path);
     if (req.log) {
         req.log(out.ok() ? "Backup successful: " + out.location : "Backup failed: " + out.message);
         if (!record_error.empty()) req.log("Backup row " + std::to_string(row.id) + " not completed: " + record_error);

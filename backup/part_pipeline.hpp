@@ -2,7 +2,7 @@
 // into parts and sends them through a concurrent_channel of capacity 1 (so
 // at most one part waits), and the io thread's uploader takes them and sends
 // them to S3 (PutObject for a lone part, else a multipart upload, aborted
-// on failure). Internal to backup/ (backup_job.cpp).
+// on failure). Internal to backup/ (backup_steps.cpp).
 #pragma once
 
 #include "backup/archive_producer.hpp"

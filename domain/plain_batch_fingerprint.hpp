@@ -12,7 +12,7 @@
 //
 // Why not a small DOM per event for the hash: it was about half as fast,
 // measured by obs_bench_decode (scripts/bench-decode); the numbers are in
-// plain_batch.cpp, where this is used.
+// plain_batch_envelope.cpp, where this is used.
 #pragma once
 
 #include "domain/event.hpp"

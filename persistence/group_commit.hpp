@@ -86,6 +86,11 @@ private:
     // `stored` is null when nobody listens: the events are not kept.
     void run_transaction_(std::vector<write_request>& group, std::vector<domain::stored_event>* stored);
     void run_request_(write_request& req, std::vector<domain::stored_event>* stored);
+    // Runs the request's hook in its savepoint (opened when `savepoint`).
+    // False when the hook threw: the request is then undone and failed.
+    // Throws sqlite_error when the hook ended the transaction.
+    bool run_hook_(write_request& req, bool savepoint, std::int64_t offset_mark,
+                   std::vector<domain::stored_event>* stored, std::size_t stored_mark);
     // Undoes the current request; `savepoint` says whether it opened one.
     void roll_back_request_(bool savepoint, std::int64_t offset_mark, std::vector<domain::stored_event>* stored,
                             std::size_t stored_mark);

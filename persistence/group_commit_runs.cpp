@@ -1,7 +1,8 @@
 // The `runs` view of a write group (see group_commit.hpp): a run's row is
-// loaded once per group, every event of the group applied to it in memory,
-// and the row written once before COMMIT (only its counters when nothing
-// else changed).
+// loaded once per group (its prior state saved once per request, for the
+// request's undo), every event of the group applied to it in memory, and
+// the row written once before COMMIT (only its counters when nothing else
+// changed).
 #include "persistence/group_commit.hpp"
 #include "persistence/group_commit_support.hpp"
 
@@ -10,6 +11,25 @@
 namespace obs::persistence {
 
 using namespace group_commit_support;
+
+group_commit::run_state& group_commit::touch_run_(const std::string& run_id) {
+    if (last_run_ == nullptr || last_run_->first != run_id) {
+        auto it = runs_.find(run_id);
+        if (it == runs_.end()) {
+            it = runs_.emplace(run_id, load_run_(run_id)).first;
+            // Not in the group before this request: undone by forgetting it.
+            it->second.saved_by = request_serial_;
+            undo_.emplace_back(run_id, std::nullopt);
+        }
+        last_run_ = &*it;
+    }
+    run_state& run = last_run_->second;
+    if (run.saved_by != request_serial_) {
+        run.saved_by = request_serial_;
+        undo_.emplace_back(run_id, run);
+    }
+    return run;
+}
 
 group_commit::run_state group_commit::load_run_(const std::string& run_id) {
     sqlite3_stmt* s = select_run_.get();

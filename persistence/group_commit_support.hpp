@@ -1,15 +1,34 @@
-// What group_commit.cpp and group_commit_runs.cpp share: the statements of
-// the `runs` view and two small helpers of every statement the writer runs.
-// Internal to persistence/.
+// What group_commit.cpp, group_commit_inserts.cpp and group_commit_runs.cpp
+// share: the statements of the `events` rows and of the `runs` view, and two
+// small helpers of every statement the writer runs. Internal to persistence/.
 #pragma once
+
+#include "domain/event.hpp"
+#include "persistence/sqlite_handle.hpp"
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace obs::persistence::group_commit_support {
+
+inline constexpr const char* sql_delete_from_offset = "DELETE FROM events WHERE \"offset\" >= ?1";
+inline constexpr const char* sql_find_event = "SELECT \"offset\", seq, fingerprint FROM events WHERE id = ?1";
+
+// The one-row INSERT of the event-by-event path: a taken id makes it do
+// nothing (and only a taken id: any other constraint still fails it).
+std::string insert_event_sql();
+
+// The prepared multi-row INSERTs on `db`: [k] stores 2^k rows. Throws
+// sqlite_error.
+std::vector<stmt_ptr> prepare_multi_row_inserts(sqlite3* db);
+
+// An event as stored, its strings moved out of `ev`.
+domain::stored_event to_stored(domain::event&& ev, std::int64_t offset, std::int64_t seq);
 
 inline constexpr const char* sql_select_run =
     "SELECT name, agent, status, parent_run_id, tags, metadata, started_ms, ended_ms, last_event_ms, last_seq, "
