@@ -65,17 +65,6 @@ failure_kind failure_kind_of(const std::exception& e) noexcept {
     return failure_kind::none;
 }
 
-int http_status_for(backup_status s) {
-    switch (s) {
-    case backup_status::ok: return 201;
-    case backup_status::busy: return 409;
-    case backup_status::not_configured: return 503;
-    case backup_status::s3_error: return 502;
-    case backup_status::io_error: return 500;
-    }
-    return 500;
-}
-
 std::vector<archive_file> list_artifact_files(const std::string& data_dir) {
     std::vector<archive_file> files;
     const fs::path root = fs::path(data_dir) / "artifacts";

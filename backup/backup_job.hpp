@@ -101,9 +101,6 @@ struct backup_outcome {
 // "last_offset", "duration_ms"}. REQUIRES: o.ok().
 boost::json::object to_json(const backup_outcome& o);
 
-// The HTTP status the route answers for `s`: 201, 409, 503, 502, 500.
-int http_status_for(backup_status s);
-
 // The artifact content files under data_dir/artifacts/ (the tmp/ folder
 // excepted) as archive members named "artifacts/...", sorted. Blocking.
 std::vector<archive_file> list_artifact_files(const std::string& data_dir);

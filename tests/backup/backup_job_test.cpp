@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(multipart_upload_while_ingesting_opens_with_tar_and_sqlite3
     writer.join();
 
     BOOST_TEST_REQUIRE(out.ok(), out.message);
-    BOOST_TEST(http_status_for(out.status) == 201);
+    BOOST_TEST((out.status == backup_status::ok));
     BOOST_TEST(out.location.rfind("s3://bkt/observability/backups/observability-", 0) == 0u, out.location);
     BOOST_TEST(out.bytes > 2 * s3_min_part_size);  // a multipart upload of 3 parts or more
     BOOST_TEST(out.events >= f.big_rows);
@@ -171,7 +171,6 @@ BOOST_AUTO_TEST_CASE(a_second_backup_while_one_runs_is_busy) {
     BOOST_TEST(running_during);
     BOOST_TEST(first.ok(), first.message);
     BOOST_TEST((second.status == backup_status::busy));
-    BOOST_TEST(http_status_for(second.status) == 409);
     BOOST_TEST(second.id == 0);  // a refused attempt writes no row
     BOOST_TEST(!runner.running());
 }
@@ -184,7 +183,6 @@ BOOST_AUTO_TEST_CASE(not_configured_is_503_and_recorded) {
     req.not_configured_reason = "set OBS_S3_BUCKET";
     const backup_outcome out = run_one(req);
     BOOST_TEST((out.status == backup_status::not_configured));
-    BOOST_TEST(http_status_for(out.status) == 503);
     BOOST_TEST(out.message == "S3 is not configured: set OBS_S3_BUCKET");
     const auto rows = rows_of(work / "small.db");
     BOOST_TEST_REQUIRE(rows.size() == 1u);
@@ -215,7 +213,6 @@ BOOST_AUTO_TEST_CASE(s3_refusals_are_502_with_the_s3_code) {
             std::vector<std::string> log;
             const backup_outcome out = run_one(request_for(work / "small.db", work / "data", c.s3, &log));
             BOOST_TEST((out.status == backup_status::s3_error));
-            BOOST_TEST(http_status_for(out.status) == 502);
             BOOST_TEST(out.s3_code == c.code);
             BOOST_TEST(out.message.find(c.code) != std::string::npos, out.message);
             BOOST_TEST(out.message.find("not-the-secret") == std::string::npos);

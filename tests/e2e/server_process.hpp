@@ -36,7 +36,7 @@ struct server_options {
 
 class server_process {
 public:
-    // Starts the binary with --listen 127.0.0.1:0 --db ... and waits (10 s at
+    // Starts the binary with --listen 127.0.0.1:0 --db ... and waits (20 s at
     // most) for its startup line. Throws when it exits or never gets ready
     // (unless expect_ready is false).
     explicit server_process(server_options options);
