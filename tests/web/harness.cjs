@@ -184,7 +184,9 @@ async function launchBrowser() {
 
 // Makes downloads started by `page` land in a folder and returns it:
 // Chromium's folder is set per page over CDP, Firefox's is the profile
-// preference launchFirefox() set (BiDi has no such command in ESR 153).
+// preference launchFirefox() set (puppeteer sends BiDi's
+// browser.setDownloadBehavior only for a new browser context, and the tests'
+// pages are in the default one).
 async function allowDownloads(page) {
   if (opts.browser === 'firefox') return page.browser().downloadDir;
   const dir = tempDir('obs-web-dl-');
@@ -211,7 +213,7 @@ async function pageBase(server) {
 // non-200 answer or could not connect, and a request CORS refused. They are
 // the browser's diagnostics, not exceptions of the page's code, so they go to
 // the log as console errors, like Chromium's "Failed to load resource".
-const FIREFOX_NETWORK_NOTES = [/^Firefox can’t establish a connection to the server at /, /^Cross-Origin Request Blocked: /];
+const FIREFOX_NETWORK_NOTES = [/^Firefox can\u2019t establish a connection to the server at /, /^Cross-Origin Request Blocked: /];
 
 // A page with console errors and failed requests reported to the test log.
 async function newPage(browser) {
