@@ -4,8 +4,9 @@
 // EventSource and ?access_token=, against the real binary started with
 // --cors-origin. EventSource's onmessage must get every event, an agent's
 // `error` step must not fire onerror, and a page from an origin that is not
-// configured must be refused by Chromium. Run by ctest (web_cors):
-//   node tests/web/cors_test.cjs --server PATH
+// configured must be refused by the browser. Run by ctest in Chromium
+// (web_cors) and in Firefox (web_firefox_cors):
+//   node tests/web/cors_test.cjs --server PATH [--browser chromium|firefox]
 'use strict';
 const http = require('http');
 const h = require('./harness.cjs');
@@ -101,5 +102,5 @@ h.runTest('web_cors', async () => {
   const other = await h.newPage(browser);
   await other.goto(stranger + '/');
   const refused = await readFromPage(other, server.url, 1);
-  h.assert(refused.fetchError !== null, 'Chromium refused the unconfigured origin');
+  h.assert(refused.fetchError !== null, h.opts.browser + ' refused the unconfigured origin');
 }, { seconds: 90 });

@@ -1,11 +1,13 @@
 // harness.cjs: what every web test needs. Starts the REAL server binary
 // (`--listen 127.0.0.1:0`, a temporary database, the port read from its JSON
 // "listening" line on stderr) and restarts it on the same port and database;
-// posts data over plain HTTP; launches Debian's /usr/bin/chromium through
+// posts data over plain HTTP; launches Debian's /usr/bin/chromium (over the
+// DevTools protocol) or /usr/bin/firefox-esr (over WebDriver BiDi) through
 // puppeteer-core (headless, a fresh profile, nothing downloaded); saves
 // screenshots to a folder it prints; and bounds the whole test in time.
 //
 // Options of the test scripts:
+//   --browser NAME    chromium (default) or firefox
 //   --server PATH     the observability-server binary (or $OBS_SERVER_BINARY)
 //   --shots DIR       where screenshots go (default: a new temporary folder)
 //   --dev-server      load the page from tests/web/dev_server.cjs (the files on
@@ -35,7 +37,12 @@ const opts = {
   shots: arg('--shots', null),
   dev: Boolean(arg('--dev-server', false)),
   updateDocs: Boolean(arg('--update-docs', false)),
+  browser: arg('--browser', 'chromium'),
 };
+if (!['chromium', 'firefox'].includes(opts.browser)) {
+  console.error(`--browser ${opts.browser}: chromium or firefox`);
+  process.exit(2);
+}
 
 const cleanups = [];
 function onCleanup(fn) { cleanups.push(fn); }
@@ -109,17 +116,83 @@ async function call(base, method, p, { json, body, key, headers = {}, expect } =
   return { status: res.status, body: parsed };
 }
 
-async function launchBrowser() {
-  const profile = tempDir('obs-web-chrome-');
-  const browser = await puppeteer.launch({
-    executablePath: '/usr/bin/chromium', headless: 'new', userDataDir: profile,
-    defaultViewport: { width: 1280, height: 800 },
+const VIEWPORT = { width: 1280, height: 800 };
+
+async function launchChromium() {
+  return puppeteer.launch({
+    executablePath: '/usr/bin/chromium', headless: 'new', userDataDir: tempDir('obs-web-chrome-'),
+    defaultViewport: VIEWPORT,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--force-color-profile=srgb',
       '--force-prefers-reduced-motion'],
   });
+}
+
+const FIREFOX = '/usr/bin/firefox-esr';
+
+// A fresh Firefox profile for one test. Firefox's first start on an empty
+// profile builds its caches (the startup bytecode cache, the add-on and
+// certificate databases): 3 to 5 s, twice a later start's. So a profile is
+// started once per Firefox build, closed without having loaded any page, and
+// kept in the temporary folder; each test starts from its own copy of it, so
+// no test sees another's cookies, storage or history.
+async function firefoxProfile() {
+  const dir = tempDir('obs-web-firefox-');
+  const ini = fs.readFileSync(path.join(path.dirname(fs.realpathSync(FIREFOX)), 'application.ini'), 'utf8');
+  const build = (ini.match(/^BuildID=(\w+)/m) || [])[1] || 'unknown';
+  const template = path.join(os.tmpdir(), `obs-web-firefox-profile-${process.getuid()}-${build}`);
+  const isLock = (p) => ['lock', '.parentlock'].includes(path.basename(p));
+  if (!fs.existsSync(template)) {
+    const fresh = fs.mkdtempSync(template + '.new-');
+    const first = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, userDataDir: fresh });
+    await first.close();
+    for (const name of ['lock', '.parentlock']) fs.rmSync(path.join(fresh, name), { force: true });
+    // a rename is atomic: if another test made the template first, keep theirs
+    try { fs.renameSync(fresh, template); } catch { fs.rmSync(fresh, { recursive: true, force: true }); }
+  }
+  fs.cpSync(template, dir, { recursive: true, filter: (src) => !isLock(src) });
+  return dir;
+}
+
+// Firefox ESR over WebDriver BiDi. The preferences keep it off the network
+// (no update, telemetry or safe-browsing calls on a machine without one) and
+// save downloads straight into a folder of the test's, without a dialog.
+async function launchFirefox() {
+  const downloads = tempDir('obs-web-ff-dl-');
+  const browser = await puppeteer.launch({
+    browser: 'firefox', executablePath: FIREFOX, headless: true,
+    userDataDir: await firefoxProfile(), defaultViewport: VIEWPORT,
+    extraPrefsFirefox: {
+      'app.update.enabled': false, 'app.update.auto': false,
+      'browser.safebrowsing.malware.enabled': false, 'browser.safebrowsing.phishing.enabled': false,
+      'datareporting.policy.dataSubmissionEnabled': false, 'toolkit.telemetry.enabled': false,
+      'ui.prefersReducedMotion': 1,
+      'browser.download.folderList': 2, 'browser.download.dir': downloads,
+      'browser.download.useDownloadDir': true, 'browser.download.always_ask_before_handling_new_types': false,
+      'browser.download.alwaysOpenPanel': false,
+    },
+  });
+  browser.downloadDir = downloads;
+  return browser;
+}
+
+async function launchBrowser() {
+  const browser = opts.browser === 'firefox' ? await launchFirefox() : await launchChromium();
   onCleanup(() => browser.close());
   return browser;
+}
+
+// Makes downloads started by `page` land in a folder and returns it:
+// Chromium's folder is set per page over CDP, Firefox's is the profile
+// preference launchFirefox() set (puppeteer sends BiDi's
+// browser.setDownloadBehavior only for a new browser context, and the tests'
+// pages are in the default one).
+async function allowDownloads(page) {
+  if (opts.browser === 'firefox') return page.browser().downloadDir;
+  const dir = tempDir('obs-web-dl-');
+  const cdp = await page.target().createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
+  return dir;
 }
 
 // The base URL the page is loaded from: the binary itself, or the dev
@@ -134,11 +207,26 @@ async function pageBase(server) {
   return server.dev.url;
 }
 
+// Firefox reports some network failures as JavaScript errors of the page
+// (BiDi log entries of type "javascript", which puppeteer turns into
+// `pageerror`) where Chromium logs a console line: an EventSource that got a
+// non-200 answer or could not connect, and a request CORS refused. They are
+// the browser's diagnostics, not exceptions of the page's code, so they go to
+// the log as console errors, like Chromium's "Failed to load resource".
+const FIREFOX_NETWORK_NOTES = [/^Firefox can\u2019t establish a connection to the server at /, /^Cross-Origin Request Blocked: /];
+
 // A page with console errors and failed requests reported to the test log.
 async function newPage(browser) {
   const page = await browser.newPage();
   page.pageErrors = [];
-  page.on('pageerror', (e) => { page.pageErrors.push(e.message); console.error('page error:', e.message); });
+  page.on('pageerror', (e) => {
+    if (opts.browser === 'firefox' && FIREFOX_NETWORK_NOTES.some((re) => re.test(e.message))) {
+      console.error('console:', e.message);
+      return;
+    }
+    page.pageErrors.push(e.message);
+    console.error('page error:', e.message);
+  });
   page.on('console', (m) => { if (m.type() === 'error') console.error('console:', m.text()); });
   return page;
 }
@@ -188,4 +276,4 @@ function runTest(name, body, { seconds = 90 } = {}) {
   });
 }
 
-module.exports = { opts, ServerProcess, call, launchBrowser, newPage, pageBase, screenshot, assert, sleep, runTest, tempDir, onCleanup };
+module.exports = { opts, ServerProcess, call, launchBrowser, allowDownloads, newPage, pageBase, screenshot, assert, sleep, runTest, tempDir, onCleanup };

@@ -1,6 +1,6 @@
 // web_test.cjs: the page of issue 16 end to end: the real binary, real
-// HTTP, headless Chromium. One case per run (--case NAME), so CTest runs
-// them as separate tests:
+// HTTP, headless Chromium or Firefox (--browser, see harness.cjs). One case
+// per run (--case NAME), so CTest runs them as separate tests:
 //   serving         GET / and /ui/NAME: the files' bytes, types, ETag/304, gzip
 //   runs_view       runs posted through the API are listed newest first with
 //                   their totals, filters land in the URL, paging by cursor,
@@ -495,14 +495,16 @@ const cases = {
     await clickIn('chart.png', 'preview');
     await page.waitForFunction(() => document.querySelector('.artifact-preview img')?.naturalWidth === 2, { timeout: 5000 });
     // download: the bytes the browser receives are the stored ones
-    const cdp = await page.target().createCDPSession();
-    const dir = h.tempDir('obs-web-dl-');
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
+    const dir = await h.allowDownloads(page);
     await clickIn('notes.txt', 'download');
     const fs = require('fs');
     const path = require('path');
-    for (let i = 0; i < 50 && !fs.existsSync(path.join(dir, 'notes.txt')); i++) await sleep(100);
-    assert(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8') === 'line one\nline two\n', 'the download holds the artifact');
+    // Firefox creates the file empty at once and fills it from a .part file,
+    // Chromium renames a .crdownload: wait for the whole content (5 s at most)
+    const file = path.join(dir, 'notes.txt');
+    const saved = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null);
+    for (let i = 0; i < 50 && saved() !== 'line one\nline two\n'; i++) await sleep(100);
+    assert(saved() === 'line one\nline two\n', 'the download holds the artifact: ' + JSON.stringify(saved()));
     await clickIn('report.json', 'preview');
     await page.waitForFunction(() => document.querySelector('.artifact-preview .json')?.textContent.includes('answer'), { timeout: 5000 });
     await h.screenshot(page, 'run-artifacts');
