@@ -1,5 +1,5 @@
 // The provider's background thread: takes batches off the queue (or reads
-// them back from the spool), sends them as NDJSON, gzip-compressed while the
+// them back from the spool), sends them as one JSON batch each, gzip-compressed while the
 // server takes that, and handles every answer:
 //   2xx            done (new and duplicate events counted)
 //   0 (no answer), 408, 429, 5xx, 401/403/404
@@ -196,9 +196,28 @@ void delivery::refill_from_spool() {
     if (s_.disk_cursor == end) s_.disk_mode = false;
 }
 
-bool delivery::deliver(std::vector<queued_event*> events) {
+// The body of POST /observability/events: {"events":[line,line,...]}. The
+// JSON batch form rather than NDJSON because the server decodes it on its
+// streaming fast path (domain/plain_batch.hpp), no DOM per event: about
+// twice the events per server CPU-second (scripts/bench-sdk).
+std::string batch_body(const std::vector<queued_event*>& events) {
+    std::size_t size = 16;
+    for (const auto* e : events) size += e->line.size();
     std::string body;
-    for (const auto* e : events) body += e->line;
+    body.reserve(size);
+    body.append("{\"events\":[");
+    for (const auto* e : events) {
+        std::string_view line = e->line;
+        if (line.ends_with('\n')) line.remove_suffix(1);
+        body.append(line).push_back(',');
+    }
+    body.back() = ']';
+    body.push_back('}');
+    return body;
+}
+
+bool delivery::deliver(std::vector<queued_event*> events) {
+    const std::string body = batch_body(events);
     for (int attempt = 0;; ++attempt) {
         if (s_.abort) return false;
         const bool gzip = s_.gzip;
