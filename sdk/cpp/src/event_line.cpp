@@ -89,14 +89,13 @@ void append_serialized(std::string& out, const json::value& v) {
     while (!sr.done()) out.append(sr.read(buffer, sizeof buffer));
 }
 
-// The NDJSON line of a decoded event; the payload is written by `payload`.
+// Writes the NDJSON line of a decoded event into `line` (cleared first);
+// the payload is written by `payload`.
 template <class payload_writer>
-std::string line_of(const std::string& id, const std::string& run_id, obs::domain::event_type type,
-                    std::int64_t ts_ms, const std::optional<std::string>& node,
-                    const std::optional<std::string>& parent_id, std::size_t payload_size_hint,
-                    payload_writer&& payload) {
-    std::string line;
-    line.reserve(payload_size_hint + run_id.size() + (node ? node->size() : 0) + 200);
+void write_line(std::string& line, const std::string& id, const std::string& run_id, obs::domain::event_type type,
+                std::int64_t ts_ms, const std::optional<std::string>& node,
+                const std::optional<std::string>& parent_id, payload_writer&& payload) {
+    line.clear();
     line.append("{\"id\":\"").append(id);  // ids are [A-Za-z0-9._:-]: no escaping
     line.append("\",\"run_id\":\"").append(run_id);
     line.append("\",\"type\":\"").append(obs::domain::to_string(type));
@@ -111,7 +110,6 @@ std::string line_of(const std::string& id, const std::string& run_id, obs::domai
     line.append(",\"payload\":");
     payload(line);
     line.append("}\n");
-    return line;
 }
 
 // The last checks on an encoded line: UTF-8 (named at its field by
@@ -141,8 +139,8 @@ json::value envelope_of(std::string_view step_type, json::object data, const log
 
 }  // namespace
 
-event_line make_event_line(std::string_view step_type, json::object data, const log_options& where,
-                           std::int64_t now_ms) {
+std::string make_event_line(std::string_view step_type, json::object data, const log_options& where,
+                            std::int64_t now_ms, std::string& line) {
     // The common call: the envelope is surely valid, so only the payload
     // needs domain's rules, and no envelope object is built (allocations
     // that were a third of log()'s time).
@@ -151,15 +149,11 @@ event_line make_event_line(std::string_view step_type, json::object data, const 
         std::vector<obs::domain::violation> violations;
         obs::domain::validate_payload(*type, payload, 0, violations);
         if (violations.empty()) {
-            thread_local std::size_t last_payload_size = 128;
-            event_line out;
-            out.id = obs::domain::make_uuid_v7(now_ms);
-            out.line = line_of(out.id, where.run_id, *type, now_ms, where.node, where.parent_id, last_payload_size,
-                               [&](std::string& line) { append_serialized(line, payload); });
-            last_payload_size = out.line.size();
-            check_line(out.line, [&] { return envelope_of(step_type, payload.get_object(), where); });
-            out.run_id = where.run_id;
-            return out;
+            std::string id = obs::domain::make_uuid_v7(now_ms);
+            write_line(line, id, where.run_id, *type, now_ms, where.node, where.parent_id,
+                       [&](std::string& out) { append_serialized(out, payload); });
+            check_line(line, [&] { return envelope_of(step_type, payload.get_object(), where); });
+            return id;
         }
         data = std::move(payload.get_object());
     }
@@ -173,13 +167,10 @@ event_line make_event_line(std::string_view step_type, json::object data, const 
         auto& first = violations.front();
         throw validation_error(std::move(first.path), std::move(first.message));
     }
-    event_line out;
-    out.line = line_of(ev->id, ev->run_id, ev->type, ev->ts_ms, ev->node, ev->parent_id, ev->payload_json.size(),
-                       [&](std::string& line) { line.append(ev->payload_json); });
-    check_line(out.line, [&]() -> const json::value& { return envelope_value; });
-    out.id = std::move(ev->id);
-    out.run_id = std::move(ev->run_id);
-    return out;
+    write_line(line, ev->id, ev->run_id, ev->type, ev->ts_ms, ev->node, ev->parent_id,
+               [&](std::string& out) { out.append(ev->payload_json); });
+    check_line(line, [&]() -> const json::value& { return envelope_value; });
+    return std::move(ev->id);
 }
 
 }  // namespace detail

@@ -249,4 +249,33 @@ BOOST_FIXTURE_TEST_CASE(close_delivers_ten_thousand_queued_events, server_fixtur
     BOOST_TEST(stored_steps(server.port(), "close").size() == 10000u);
 }
 
+// The queue stores lines back to back in 256 KiB blocks, reused once a
+// batch is done: events larger than a block (a block of their own), events
+// straddling block ends and the reuse of blocks must all come out whole and
+// in order.
+BOOST_FIXTURE_TEST_CASE(events_larger_than_a_queue_block_are_stored_whole_and_in_order, server_fixture) {
+    observability::options o;
+    o.url = url_of(server.port());
+    o.report = [](std::string_view) {};
+    o.flush_at = 7;
+    observability::provider p(o);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 3000; ++i) {
+        // Mostly small, every 500th 600 KiB, some a few KiB: blocks fill unevenly.
+        const std::size_t size = i % 500 == 499 ? (600u << 10) : i % 37 == 0 ? 5000u + i : 20u + i % 50;
+        std::string text(size, static_cast<char>('a' + i % 26));
+        text.replace(0, std::to_string(i).size(), std::to_string(i));
+        texts.push_back(text);
+        p.log("thought", {{"text", text}}, in_run("blocks"));
+    }
+    BOOST_TEST(p.flush(60s));
+    BOOST_TEST(p.stats().sent == texts.size());
+    const auto steps = stored_steps(server.port(), "blocks");
+    BOOST_REQUIRE_EQUAL(steps.size(), texts.size());
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < steps.size(); ++i)
+        mismatches += steps[i].at("payload").at("text").as_string() != texts[i];
+    BOOST_TEST(mismatches == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
