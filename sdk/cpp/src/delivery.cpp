@@ -12,6 +12,7 @@
 //   other 4xx      the batch is halved until the bad event is alone
 // A batch is finished before the next is taken, which keeps each run's order.
 #include "provider_impl.hpp"
+#include "short_slices.hpp"
 
 #include "domain/time.hpp"
 
@@ -364,6 +365,7 @@ void delivery::note_success() {
 }  // namespace
 
 void provider::impl::run() {
+    detail::ask_for_short_slices();
     delivery d(*this);
     d.loop();
 }
