@@ -2,13 +2,40 @@
 // fixed header followed by its line, padded to 8 bytes, in a block.
 #include "event_queue.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace observability::detail {
 
+namespace {
+
+struct free_deleter {
+    void operator()(char* p) const { std::free(p); }
+};
+
+// A block's memory: for a regular block 2 MiB aligned to 2 MiB and marked
+// for transparent huge pages, so a block costs the thread that first writes
+// it one fault rather than 512 (where THP is off it costs the 512, as any
+// memory would). An event larger than a block gets plain memory.
+char* allocate(std::size_t bytes) {
+    if (bytes == event_queue::block_bytes) {
+        void* p = std::aligned_alloc(event_queue::block_bytes, bytes);
+        if (p) (void)::madvise(p, bytes, MADV_HUGEPAGE);
+        if (p) return static_cast<char*>(p);
+    } else if (void* p = std::malloc(bytes)) {
+        return static_cast<char*>(p);
+    }
+    throw std::bad_alloc();
+}
+
+}  // namespace
+
 struct event_queue::block {
-    std::unique_ptr<char[]> bytes;
+    std::unique_ptr<char[], free_deleter> bytes;
     std::size_t capacity = 0;
     std::size_t used = 0;
 };
@@ -22,9 +49,9 @@ struct record_header {
     std::uint64_t size;  // of the line
 };
 
-// Finished blocks kept for reuse: enough for the one being written, the
-// one in flight and one ahead; more would only hold memory.
-constexpr std::size_t max_spares = 3;
+// Finished blocks kept for reuse: one ready for the next block to be
+// written, one more for a burst; more would only hold memory.
+constexpr std::size_t max_spares = 2;
 
 constexpr std::size_t record_bytes(std::size_t line_size) {
     return sizeof(record_header) + ((line_size + 7) & ~std::size_t{7});
@@ -58,7 +85,7 @@ void event_queue::start_block(std::size_t need) {
     // pages fault as they are written.
     auto b = std::make_shared<block>();
     b->capacity = std::max(need, block_bytes);
-    b->bytes.reset(new char[b->capacity]);
+    b->bytes.reset(allocate(b->capacity));
     blocks_.push_back(std::move(b));
 }
 
@@ -97,7 +124,8 @@ void event_queue::recycle(std::vector<block_ref>& kept) {
 event_queue::block_ref event_queue::make_spare() {
     auto b = std::make_shared<block>();
     b->capacity = block_bytes;
-    b->bytes = std::make_unique<char[]>(block_bytes);  // zeroed: every page touched now, not in log()
+    b->bytes.reset(allocate(block_bytes));
+    std::memset(b->bytes.get(), 0, block_bytes);  // every page touched now, not in log()
     return b;
 }
 

@@ -34,8 +34,9 @@ public:
     struct block;
     using block_ref = std::shared_ptr<block>;
 
-    // Bytes of a regular block; a larger event gets a block of its own.
-    static constexpr std::size_t block_bytes = 256u << 10;
+    // Bytes of a regular block (a huge page); a larger event gets a block
+    // of its own.
+    static constexpr std::size_t block_bytes = 2u << 20;
 
     // Appends an event. True when it used the last spare block: the
     // thread should prepare another (make_spare) soon.
