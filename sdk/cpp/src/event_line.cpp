@@ -11,7 +11,6 @@
 #include <boost/json/value.hpp>
 
 #include <cstring>
-
 #include <optional>
 #include <vector>
 
@@ -45,10 +44,6 @@ std::optional<std::string> invalid_utf8_path(const json::value& v, const std::st
     }
     return std::nullopt;
 }
-
-}  // namespace
-
-namespace {
 
 // True when every byte is ASCII, 8 at a time: then the line is UTF-8 and
 // domain's byte-by-byte check (a tenth of log()'s time) is not needed.
