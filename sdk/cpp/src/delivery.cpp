@@ -1,5 +1,5 @@
 // The provider's background thread: takes batches off the queue (or reads
-// them back from the spool), sends them as NDJSON, gzip-compressed while the
+// them back from the spool), sends them as one JSON batch each, gzip-compressed while the
 // server takes that, and handles every answer:
 //   2xx            done (new and duplicate events counted)
 //   0 (no answer), 408, 429, 5xx, 401/403/404
@@ -12,6 +12,7 @@
 //   other 4xx      the batch is halved until the bad event is alone
 // A batch is finished before the next is taken, which keeps each run's order.
 #include "provider_impl.hpp"
+#include "short_slices.hpp"
 
 #include "domain/time.hpp"
 
@@ -96,6 +97,7 @@ private:
     void reject(const queued_event& e, int status, const std::string& why);
     void refill_from_spool();
     void finish_batch(const std::vector<queued_event>& batch);
+    void prepare_spare();
 
     provider::impl& s_;
     detail::http_client http_;
@@ -108,6 +110,7 @@ void delivery::loop() {
     lock_.lock();
     for (;;) {
         if (s_.abort) break;
+        prepare_spare();
         if (!s_.artifacts.empty() && s_.artifacts.front().after_seq <= s_.done_seq) {
             auto job = std::move(s_.artifacts.front());
             s_.artifacts.pop_front();
@@ -132,19 +135,22 @@ void delivery::loop() {
         if (!ready()) {
             const auto waited = std::chrono::milliseconds(obs::domain::now_unix_ms() - s_.queue.front().logged_ms);
             if (waited < s_.opts.flush_interval) {
-                s_.wake.wait_for(lock_, s_.opts.flush_interval - waited, ready);
+                s_.wake.wait_for(lock_, s_.opts.flush_interval - waited,
+                                 [&] { return ready() || s_.queue.wants_spare(); });
                 continue;
             }
         }
         // An artifact waits for the events logged before it, and no longer.
         const std::uint64_t limit = s_.artifacts.empty() ? UINT64_MAX : s_.artifacts.front().after_seq;
         std::vector<queued_event> batch;
+        std::vector<detail::event_queue::block_ref> blocks;  // keep the batch's lines valid
         std::size_t bytes = 0;
-        while (!s_.queue.empty() && batch.size() < detail::max_batch_events && s_.queue.front().seq <= limit &&
-               (batch.empty() || bytes + s_.queue.front().line.size() <= detail::max_batch_bytes)) {
-            bytes += s_.queue.front().line.size();
-            batch.push_back(std::move(s_.queue.front()));
-            s_.queue.pop_front();
+        while (!s_.queue.empty() && batch.size() < detail::max_batch_events) {
+            const queued_event e = s_.queue.front();
+            if (e.seq > limit || (!batch.empty() && bytes + e.line.size() > detail::max_batch_bytes)) break;
+            bytes += e.line.size();
+            batch.push_back(e);
+            s_.queue.pop_front(blocks);
         }
         if (batch.empty()) continue;
         lock_.unlock();
@@ -155,9 +161,12 @@ void delivery::loop() {
         lock_.lock();
         if (!done) {
             // Aborted by close(): what stays unsent is counted there.
+            s_.queue.recycle(blocks);
             break;
         }
         finish_batch(batch);
+        batch.clear();
+        s_.queue.recycle(blocks);
     }
     s_.thread_ended = true;
     lock_.unlock();
@@ -183,6 +192,16 @@ void delivery::finish_batch(const std::vector<queued_event>& batch) {
     lock_.lock();
 }
 
+// REQUIRES: lock_ held. Gives the queue a spare block, its pages touched
+// here rather than by log() (made without the lock).
+void delivery::prepare_spare() {
+    if (!s_.queue.wants_spare()) return;
+    lock_.unlock();
+    auto spare = detail::event_queue::make_spare();
+    lock_.lock();
+    s_.queue.add_spare(std::move(spare));
+}
+
 // REQUIRES: lock_ held, disk_mode. Reads the next events back from the spool;
 // leaves disk mode once it has caught up with log()'s appends.
 void delivery::refill_from_spool() {
@@ -191,14 +210,33 @@ void delivery::refill_from_spool() {
     s_.disk_cursor = s_.spool->read_records(s_.disk_cursor, end, detail::max_batch_events, records);
     for (auto& r : records) {
         r.line.push_back('\n');
-        s_.queue.push_back({s_.disk_seq++, r.segment, 0, std::move(r.line)});
+        s_.queue.push(s_.disk_seq++, r.segment, 0, r.line);
     }
     if (s_.disk_cursor == end) s_.disk_mode = false;
 }
 
-bool delivery::deliver(std::vector<queued_event*> events) {
+// The body of POST /observability/events: {"events":[line,line,...]}. The
+// JSON batch form rather than NDJSON because the server decodes it on its
+// streaming fast path (domain/plain_batch.hpp), no DOM per event: about
+// twice the events per server CPU-second (scripts/bench-sdk).
+std::string batch_body(const std::vector<queued_event*>& events) {
+    std::size_t size = 16;
+    for (const auto* e : events) size += e->line.size();
     std::string body;
-    for (const auto* e : events) body += e->line;
+    body.reserve(size);
+    body.append("{\"events\":[");
+    for (const auto* e : events) {
+        std::string_view line = e->line;
+        if (line.ends_with('\n')) line.remove_suffix(1);
+        body.append(line).push_back(',');
+    }
+    body.back() = ']';
+    body.push_back('}');
+    return body;
+}
+
+bool delivery::deliver(std::vector<queued_event*> events) {
+    const std::string body = batch_body(events);
     for (int attempt = 0;; ++attempt) {
         if (s_.abort) return false;
         const bool gzip = s_.gzip;
@@ -296,8 +334,18 @@ bool delivery::wait_before_retry(int attempt, std::optional<std::chrono::millise
         std::uniform_int_distribution<long> jitter(ceiling.count() / 2, ceiling.count());
         delay = std::chrono::milliseconds(jitter(rng_));
     }
-    std::unique_lock lock(s_.mu);
-    return !s_.wake.wait_for(lock, delay, [&] { return s_.abort.load(); });
+    // Spare blocks are still made meanwhile: a queue growing while the
+    // server is away is where log() would otherwise fault on fresh memory.
+    const auto until = std::chrono::steady_clock::now() + delay;
+    lock_.lock();
+    for (;;) {
+        if (s_.abort) break;
+        prepare_spare();
+        if (!s_.wake.wait_until(lock_, until, [&] { return s_.abort.load() || s_.queue.wants_spare(); })) break;
+    }
+    const bool aborted = s_.abort;
+    lock_.unlock();
+    return !aborted;
 }
 
 void delivery::note_failure(const detail::http_result& r, const std::string& what) {
@@ -317,6 +365,7 @@ void delivery::note_success() {
 }  // namespace
 
 void provider::impl::run() {
+    detail::ask_for_short_slices();
     delivery d(*this);
     d.loop();
 }

@@ -18,15 +18,12 @@ namespace observability::detail {
 // in a batch of its own.
 inline constexpr std::size_t max_event_line_bytes = (4u << 20) - 64;
 
-struct event_line {
-    std::string id;       // the event's id (given, or a fresh UUIDv7)
-    std::string run_id;
-    std::string line;     // {"id":..,"run_id":..,"type":..,"ts":..,...,"payload":{..}}\n
-};
-
 // Checks and encodes one event logged at `now_ms` (its `ts` when none is
-// given). Throws validation_error with the first violation's path and message.
-event_line make_event_line(std::string_view step_type, boost::json::object data, const log_options& where,
-                           std::int64_t now_ms);
+// given): `line` is cleared and receives the NDJSON line ({"id":..,"run_id":..,
+// "type":..,"ts":..,...,"payload":{..}}\n; the caller reuses its capacity).
+// Returns the event's id (given, or a fresh UUIDv7). Throws validation_error
+// with the first violation's path and message.
+std::string make_event_line(std::string_view step_type, boost::json::object data, const log_options& where,
+                            std::int64_t now_ms, std::string& line);
 
 }  // namespace observability::detail

@@ -141,13 +141,13 @@ http_result http_client::perform(const std::string& method, const std::string& u
     return {static_cast<int>(status), std::move(sink.body), sink.retry_after, {}};
 }
 
-http_result http_client::post_events(std::string_view ndjson, bool gzip, std::chrono::milliseconds timeout) {
-    std::vector<std::string> headers{"Content-Type: application/x-ndjson", "Expect:"};
+http_result http_client::post_events(std::string_view batch, bool gzip, std::chrono::milliseconds timeout) {
+    std::vector<std::string> headers{"Content-Type: application/json", "Expect:"};
     if (!auth_header_.empty()) headers.push_back(auth_header_);
     const std::string url = base_url_ + "/observability/events";
-    if (!gzip) return perform("POST", url, ndjson, headers, timeout);
+    if (!gzip) return perform("POST", url, batch, headers, timeout);
     headers.emplace_back("Content-Encoding: gzip");
-    const std::string compressed = gzip_compress(ndjson);
+    const std::string compressed = gzip_compress(batch);
     return perform("POST", url, compressed, headers, timeout);
 }
 

@@ -34,9 +34,9 @@ public:
     http_client(const http_client&) = delete;
     http_client& operator=(const http_client&) = delete;
 
-    // POST /observability/events with an NDJSON body, gzip-compressed when
-    // `gzip` is set.
-    http_result post_events(std::string_view ndjson, bool gzip, std::chrono::milliseconds timeout);
+    // POST /observability/events with a JSON batch body ({"events":[...]}),
+    // gzip-compressed when `gzip` is set.
+    http_result post_events(std::string_view batch, bool gzip, std::chrono::milliseconds timeout);
     // PUT /observability/runs/{run_id}/artifacts/{name}.
     http_result put_artifact(const std::string& run_id, const std::string& name, std::string_view bytes,
                              const std::string& content_type, const std::string& step_id,

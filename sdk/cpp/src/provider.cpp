@@ -62,12 +62,17 @@ provider::~provider() { close(); }
 
 std::string provider::log(std::string_view step_type, boost::json::object data, const log_options& where) {
     const std::int64_t now_ms = obs::domain::now_unix_ms();
-    auto ev = detail::make_event_line(step_type, std::move(data), where, now_ms);
+    // The line is written into this thread's buffer, which keeps its
+    // capacity, and copied into the queue's block under the lock: no
+    // allocation for it in the common call.
+    thread_local std::string line;
+    if (line.capacity() > (64u << 10)) std::string().swap(line);  // a huge event's buffer is not kept
+    std::string id = detail::make_event_line(step_type, std::move(data), where, now_ms, line);
     impl& s = *impl_;
     std::unique_lock lock(s.mu);
     if (s.closed) {
         ++s.dropped;
-        return std::move(ev.id);
+        return id;
     }
     std::uint64_t segment = 0;
     if (s.spool) {
@@ -77,22 +82,23 @@ std::string provider::log(std::string_view step_type, boost::json::object data, 
             s.disk_cursor = s.spool->end();
             s.disk_seq = s.last_seq + 1;
         }
-        segment = s.spool->append(ev.line);
+        segment = s.spool->append(line);
         if (segment == 0) {
             ++s.dropped;
-            return std::move(ev.id);
+            return id;
         }
         ++s.spooled;
     } else if (s.queue.size() >= s.opts.max_queue) {
         ++s.dropped;
-        return std::move(ev.id);
+        return id;
     }
     const std::uint64_t seq = ++s.last_seq;
-    if (!s.disk_mode) s.queue.push_back({seq, segment, now_ms, std::move(ev.line)});
-    const bool full_batch = s.queue.size() == s.opts.flush_at;
+    bool wake = false;
+    if (!s.disk_mode) wake = s.queue.push(seq, segment, now_ms, line);  // true: make the next spare block
+    wake = wake || s.queue.size() == s.opts.flush_at;
     lock.unlock();
-    if (full_batch) s.wake.notify_one();
-    return std::move(ev.id);
+    if (wake) s.wake.notify_one();
+    return id;
 }
 
 void provider::artifact(std::string run_id, std::string name, std::string bytes, std::string content_type,

@@ -1,8 +1,9 @@
 // The provider's shared state: the queue that log() fills and the background
 // thread drains, the spool, and the counters. One mutex guards the queue, the
 // spool and the sequence numbers; log() holds it for a push (and, with a
-// spool, one write(2)), and wakes the thread only when a batch is full, so
-// the common log() makes no system call at all.
+// spool, one write(2)), and wakes the thread only when a batch is full (or
+// the queue used its last spare block), so the common log() makes no system
+// call at all.
 //
 // Every accepted event gets the next `seq`. The thread handles events in seq
 // order (a batch is done, stored or rejected, before the next is sent), so
@@ -10,6 +11,7 @@
 // flush() waits for and what keeps the order of each run.
 #pragma once
 
+#include "event_queue.hpp"
 #include "http_client.hpp"
 #include "observability/provider.hpp"
 #include "spool.hpp"
@@ -27,13 +29,6 @@
 namespace observability {
 
 namespace detail {
-
-struct queued_event {
-    std::uint64_t seq = 0;
-    std::uint64_t segment = 0;  // its spool segment; 0 when not spooled
-    std::int64_t logged_ms = 0; // when log() took it (Unix ms): starts the flush_interval
-    std::string line;           // the NDJSON line, '\n' included
-};
 
 struct artifact_job {
     std::uint64_t after_seq = 0;  // sent once every event up to this one is done
@@ -65,7 +60,7 @@ struct provider::impl {
     mutable std::mutex mu;
     std::condition_variable wake;         // the thread: a full batch, flush, close
     std::condition_variable progress;     // flush() and close(): done_seq moved, thread ended
-    std::deque<detail::queued_event> queue;
+    detail::event_queue queue;
     std::deque<detail::artifact_job> artifacts;
     std::optional<detail::spool> spool;
     std::uint64_t last_seq = 0;           // of the latest accepted event

@@ -249,4 +249,43 @@ BOOST_FIXTURE_TEST_CASE(close_delivers_ten_thousand_queued_events, server_fixtur
     BOOST_TEST(stored_steps(server.port(), "close").size() == 10000u);
 }
 
+// The queue stores lines back to back in 2 MiB blocks, reused once a
+// batch is done: events larger than a block (a block of their own), events
+// straddling block ends and the reuse of blocks must all come out whole and
+// in order.
+BOOST_FIXTURE_TEST_CASE(events_larger_than_a_queue_block_are_stored_whole_and_in_order, server_fixture) {
+    observability::options o;
+    o.url = url_of(server.port());
+    o.report = [](std::string_view) {};
+    o.flush_at = 7;
+    observability::provider p(o);
+    std::vector<json::array> sent_parts;
+    for (int i = 0; i < 3000; ++i) {
+        // Mostly small; every 500th 2.7 MiB in three strings (a text may hold
+        // 1 MiB; the event is larger than a block), every 101st 300 KiB,
+        // every 37th a few KiB: blocks fill unevenly and are reused.
+        const std::size_t size = i % 500 == 499 ? (900u << 10)
+                                 : i % 101 == 0 ? (300u << 10)
+                                 : i % 37 == 0  ? 5000u + i
+                                                : 20u + i % 50;
+        json::array parts;
+        for (int k = 0; k < (i % 500 == 499 ? 3 : 1); ++k) {
+            std::string text(size, static_cast<char>('a' + (i + k) % 26));
+            text.replace(0, std::to_string(i).size(), std::to_string(i));
+            parts.emplace_back(text);
+        }
+        sent_parts.push_back(parts);
+        p.log("tool_call", {{"tool", "t"}, {"call_id", "c" + std::to_string(i)}, {"arguments", {{"parts", parts}}}},
+              in_run("blocks"));
+    }
+    BOOST_TEST(p.flush(60s));
+    BOOST_TEST(p.stats().sent == sent_parts.size());
+    const auto steps = stored_steps(server.port(), "blocks");
+    BOOST_REQUIRE_EQUAL(steps.size(), sent_parts.size());
+    std::size_t mismatches = 0;
+    for (std::size_t i = 0; i < steps.size(); ++i)
+        mismatches += steps[i].at("payload").at("arguments").at("parts") != json::value(sent_parts[i]);
+    BOOST_TEST(mismatches == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
