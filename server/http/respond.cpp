@@ -29,8 +29,14 @@ constexpr std::size_t drain_limit_bytes = 4 * 1024 * 1024;
 constexpr auto drain_time = std::chrono::milliseconds(1000);
 
 // True when `text` can go into a header line as it is: no CR, LF or NUL,
-// which would end the line (or the head) early.
-bool fits_header_line(std::string_view text) { return text.find_first_of(std::string_view("\r\n\0", 3)) == text.npos; }
+// which would end the line (or the head) early. A plain loop: find_first_of
+// with a set of three was about 500 instructions a header, a tenth of a
+// single-event POST's answer.
+bool fits_header_line(std::string_view text) {
+    for (const char c : text)
+        if (c == '\r' || c == '\n' || c == '\0') return false;
+    return true;
+}
 
 void append_header(std::string& head, std::string_view name, std::string_view value) {
     if (!fits_header_line(name) || !fits_header_line(value)) return;  // never ours to send

@@ -19,8 +19,8 @@ namespace obs::server {
 
 // What respond() needs to know of the request it answers.
 struct answer_context {
-    std::string method;                      // HEAD answers carry no body
-    std::string path;                        // for the log (never the query: it may hold a key)
+    std::string_view method;                 // HEAD answers carry no body (a view: see request)
+    std::string_view path;                   // for the log (never the query: it may hold a key)
     std::optional<std::size_t> route_index;  // the table row, when one matched
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     std::size_t bytes_in = 0;                // request body bytes read

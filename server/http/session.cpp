@@ -137,13 +137,15 @@ private:
     std::size_t received_ = 0;
 };
 
+// Views into `h`: see request. Beast keeps each field in a node of its
+// own, so the views stay valid when an upload's parser takes the head over.
 request request_of(const http::request<http::empty_body>& h) {
     request req;
-    req.method = std::string(h.method_string());
-    req.target = std::string(h.target());
+    req.method = std::string_view(h.method_string());
+    req.target = std::string_view(h.target());
     req.path = req.target.substr(0, req.target.find('?'));
     req.headers.reserve(8);
-    for (const auto& field : h) req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    for (const auto& field : h) req.headers.emplace_back(field.name_string(), field.value());
     return req;
 }
 
@@ -245,8 +247,8 @@ private:
         }
         if (found.row == nullptr) {
             const api_error e = found.path_known
-                                    ? make_error(error_code::method_not_allowed, req.method + " is not allowed here")
-                                    : make_error(error_code::not_found, "no route " + req.path);
+                                    ? make_error(error_code::method_not_allowed, std::string(req.method) + " is not allowed here")
+                                    : make_error(error_code::not_found, "no route " + std::string(req.path));
             http_answer answer = error_answer(e);
             if (found.path_known) answer.headers.emplace_back("Allow", found.allow);
             return answer;

@@ -32,7 +32,7 @@ boost::asio::awaitable<handler_result> open_stream(app& a, request req) {
     stream_context ctx;
     ctx.readers = &a.readers();
     ctx.settings = settings;
-    ctx.log_error = [path = req.path](const std::string& why) {
+    ctx.log_error = [path = std::string(req.path)](const std::string& why) {
         log_line("warning", "stream ended", {{"route", path}, {"reason", why}});
     };
     stream_takeover takeover;
