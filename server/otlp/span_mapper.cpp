@@ -22,6 +22,7 @@
 #include "domain/time.hpp"
 #include "domain/validation.hpp"
 #include "server/otlp/conventions.hpp"
+#include "server/otlp/event_finish.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -80,14 +81,15 @@ private:
         std::int64_t end_ms;
     };
 
-    // Envelope of one event; the payload is filled by the caller.
-    json::object envelope(const span_context& c, std::string id, std::string_view type, std::int64_t ts_ms,
-                          const std::optional<std::string>& parent, const std::string& run_id) const;
-    void map_span(const span& s, const attribute_map& resource, std::vector<json::object>& out);
+    // One event of the span: its envelope and `payload` (built on sp_).
+    event_draft draft(const span_context& c, std::string id, domain::event_type type, std::int64_t ts_ms,
+                      const std::optional<std::string>& parent, const std::string& run_id,
+                      json::object payload) const;
+    void map_span(const span& s, const attribute_map& resource, std::vector<event_draft>& out);
     void add_run_start(const span_context& c, std::string id, const std::string& run_id,
-                       const std::optional<std::string>& parent_run, std::vector<json::object>& out) const;
-    void add_run_end(const span_context& c, const std::string& run_id, std::vector<json::object>& out) const;
-    void add_errors(const span_context& c, std::vector<json::object>& out) const;
+                       const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const;
+    void add_run_end(const span_context& c, const std::string& run_id, std::vector<event_draft>& out) const;
+    void add_errors(const span_context& c, std::vector<event_draft>& out) const;
     void reject(std::size_t index, const span& s, const std::string& why);
     std::string run_of(const span& s) const;
 
@@ -107,20 +109,16 @@ std::string mapper::run_of(const span& s) const {
     return it != conversation_runs_.end() ? it->second : trace_run_id(s.trace_id);
 }
 
-json::object mapper::envelope(const span_context& c, std::string id, std::string_view type, std::int64_t ts_ms,
-                              const std::optional<std::string>& parent, const std::string& run_id) const {
-    json::object e(sp_);
-    e["id"] = id;
-    e["run_id"] = run_id;
-    e["type"] = type;
-    e["ts"] = domain::format_rfc3339_ms(ts_ms);
-    if (c.node) e["node"] = *c.node;
-    if (parent) e["parent_id"] = *parent;
-    return e;
+event_draft mapper::draft(const span_context& c, std::string id, domain::event_type type, std::int64_t ts_ms,
+                          const std::optional<std::string>& parent, const std::string& run_id,
+                          json::object payload) const {
+    // Constructed, not assigned: the payload keeps its arena (an assigned
+    // json::value would copy it to the heap).
+    return event_draft{std::move(id), run_id, type, ts_ms, c.node, parent, json::value(std::move(payload))};
 }
 
 void mapper::add_run_start(const span_context& c, std::string id, const std::string& run_id,
-                           const std::optional<std::string>& parent_run, std::vector<json::object>& out) const {
+                           const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const {
     const auto& a = c.s.attributes;
     json::object payload(sp_);
     payload["name"] = text_attribute(a, {"gen_ai.agent.name"}).value_or(c.s.name.empty() ? "trace" : c.s.name);
@@ -134,21 +132,19 @@ void mapper::add_run_start(const span_context& c, std::string id, const std::str
         metadata["gen_ai.conversation.id"] = *conversation;
     if (auto service = text_attribute(c.resource, {"service.name"})) metadata["service.name"] = *service;
     payload["metadata"] = std::move(metadata);
-    json::object e = envelope(c, std::move(id), "run_started", c.start_ms, std::nullopt, run_id);
-    e["payload"] = std::move(payload);
-    out.push_back(std::move(e));
+    out.push_back(draft(c, std::move(id), domain::event_type::run_started, c.start_ms, std::nullopt, run_id,
+                        std::move(payload)));
 }
 
-void mapper::add_run_end(const span_context& c, const std::string& run_id, std::vector<json::object>& out) const {
+void mapper::add_run_end(const span_context& c, const std::string& run_id, std::vector<event_draft>& out) const {
     json::object payload(sp_);
     payload["status"] = c.s.status == static_cast<int>(status_code::error) ? "failed" : "succeeded";
     if (!c.s.status_message.empty()) payload["summary"] = c.s.status_message;
-    json::object e = envelope(c, c.primary + "-end", "run_finished", c.end_ms, std::nullopt, run_id);
-    e["payload"] = std::move(payload);
-    out.push_back(std::move(e));
+    out.push_back(draft(c, c.primary + "-end", domain::event_type::run_finished, c.end_ms, std::nullopt, run_id,
+                        std::move(payload)));
 }
 
-void mapper::add_errors(const span_context& c, std::vector<json::object>& out) const {
+void mapper::add_errors(const span_context& c, std::vector<event_draft>& out) const {
     std::size_t exceptions = 0;
     for (const auto& ev : c.s.events) {
         if (ev.name != "exception") continue;
@@ -157,22 +153,19 @@ void mapper::add_errors(const span_context& c, std::vector<json::object>& out) c
         payload["message"] = text_attribute(ev.attributes, {"exception.message"})
                                  .value_or(c.s.status_message.empty() ? "exception" : c.s.status_message);
         if (auto stack = text_attribute(ev.attributes, {"exception.stacktrace"})) payload["stack"] = *stack;
-        json::object e = envelope(c, c.primary + "-exception-" + std::to_string(exceptions++), "error",
-                                  to_ms(ev.time_unix_nano, c.end_ms), c.primary, c.run_id);
-        e["payload"] = std::move(payload);
-        out.push_back(std::move(e));
+        out.push_back(draft(c, c.primary + "-exception-" + std::to_string(exceptions++), domain::event_type::error,
+                            to_ms(ev.time_unix_nano, c.end_ms), c.primary, c.run_id, std::move(payload)));
     }
     if (exceptions > 0 || c.s.status != static_cast<int>(status_code::error)) return;
     json::object payload(sp_);
     payload["kind"] = text_attribute(c.s.attributes, {"error.type"}).value_or("span_error");
     payload["message"] = c.s.status_message.empty() ? "span " + c.s.name + " ended with status ERROR"
                                                     : c.s.status_message;
-    json::object e = envelope(c, c.primary + "-error", "error", c.end_ms, c.primary, c.run_id);
-    e["payload"] = std::move(payload);
-    out.push_back(std::move(e));
+    out.push_back(
+        draft(c, c.primary + "-error", domain::event_type::error, c.end_ms, c.primary, c.run_id, std::move(payload)));
 }
 
-void mapper::map_span(const span& s, const attribute_map& resource, std::vector<json::object>& out) {
+void mapper::map_span(const span& s, const attribute_map& resource, std::vector<event_draft>& out) {
     const std::string prefix = "otel-" + s.trace_id + "-";
     span_context c{s,
                    resource,
@@ -203,9 +196,9 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
 
     const auto& a = s.attributes;
     json::object payload(sp_);
-    std::string_view type = "span";
+    domain::event_type type = domain::event_type::span;
     if (role == span_role::llm) {
-        type = "llm_call";
+        type = domain::event_type::llm_call;
         payload["model"] = text_attribute(a, {"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"})
                                .value_or("unknown");
         if (auto provider = text_attribute(a, {"gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"}))
@@ -220,7 +213,7 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
         if (auto prompt = prompt_of(s)) payload["prompt"] = std::move(*prompt);
         if (auto completion = completion_of(s)) payload["completion"] = *completion;
     } else if (role == span_role::tool) {
-        type = "tool_call";
+        type = domain::event_type::tool_call;
         const std::string call_id = text_attribute(a, {"gen_ai.tool.call.id", "tool_call.id"}).value_or(s.span_id);
         payload["tool"] = text_attribute(a, {"gen_ai.tool.name", "tool.name"}).value_or(s.name);
         payload["call_id"] = call_id;
@@ -237,22 +230,19 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
         payload["duration_ms"] = duration_ms;
         payload["attributes"] = a;
     }
-    json::object primary = envelope(c, c.primary, type, c.start_ms, c.parent, c.run_id);
-    primary["payload"] = std::move(payload);
-    out.push_back(std::move(primary));
+    out.push_back(draft(c, c.primary, type, c.start_ms, c.parent, c.run_id, std::move(payload)));
 
     if (role == span_role::tool) {
         json::object result(sp_);
-        result["call_id"] = out.back().at("payload").at("call_id");
+        result["call_id"] = out.back().payload.as_object().at("call_id");
         if (auto text = text_attribute(a, {"gen_ai.tool.call.result", "output.value"}))
             result["output"] = json_or_text(*text);
         else
             result["output"] = s.status_message.empty() ? json::value(nullptr) : json::value(s.status_message);
         result["is_error"] = failed || has_exception;
         result["duration_ms"] = duration_ms;
-        json::object e = envelope(c, c.primary + "-result", "tool_result", c.end_ms, c.primary, c.run_id);
-        e["payload"] = std::move(result);
-        out.push_back(std::move(e));
+        out.push_back(draft(c, c.primary + "-result", domain::event_type::tool_result, c.end_ms, c.primary, c.run_id,
+                            std::move(result)));
     }
     add_errors(c, out);
     if (role == span_role::agent) {  // nested: a child run of the trace's run
@@ -316,15 +306,14 @@ export_result mapper::run() {
             }
             json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
             sp_ = json::storage_ptr(&arena);
-            std::vector<json::object> objects;  // after the arena: gone before it
-            map_span(s, group.resource, objects);
+            std::vector<event_draft> drafts;  // after the arena: gone before it
+            map_span(s, group.resource, drafts);
             // The span's events go straight to the result and are taken
             // back if one of them is invalid: no second move of each event.
             const std::size_t first = result_.events.size();
             violations.clear();
-            for (auto& object : objects) {
-                const json::value v(std::move(object));
-                if (auto ev = domain::decode_event(v, 0, now_ms_, violations)) result_.events.push_back(std::move(*ev));
+            for (auto& d : drafts) {
+                if (auto ev = finish_event(d, now_ms_, violations)) result_.events.push_back(std::move(*ev));
                 if (!violations.empty()) break;
             }
             sp_ = {};
