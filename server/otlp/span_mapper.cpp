@@ -210,7 +210,7 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
                                          "llm.token_count.completion"}))
             payload["output_tokens"] = *n;
         payload["latency_ms"] = duration_ms;
-        if (auto prompt = prompt_of(s)) payload["prompt"] = std::move(*prompt);
+        if (auto prompt = prompt_of(s, sp_)) payload["prompt"] = std::move(*prompt);
         if (auto completion = completion_of(s)) payload["completion"] = *completion;
     } else if (role == span_role::tool) {
         type = domain::event_type::tool_call;
@@ -219,8 +219,8 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
         payload["call_id"] = call_id;
         json::value arguments = json::object(sp_);
         if (auto text = text_attribute(a, {"gen_ai.tool.call.arguments", "tool.parameters", "input.value"})) {
-            arguments = json_or_text(*text);
-            if (!arguments.is_object()) arguments = json::object{{"input", std::move(arguments)}};
+            arguments = json_or_text(*text, sp_);
+            if (!arguments.is_object()) arguments = json::object({{"input", std::move(arguments)}}, sp_);
         }
         payload["arguments"] = std::move(arguments);
     } else {
@@ -236,7 +236,7 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
         json::object result(sp_);
         result["call_id"] = out.back().payload.as_object().at("call_id");
         if (auto text = text_attribute(a, {"gen_ai.tool.call.result", "output.value"}))
-            result["output"] = json_or_text(*text);
+            result["output"] = json_or_text(*text, sp_);
         else
             result["output"] = s.status_message.empty() ? json::value(nullptr) : json::value(s.status_message);
         result["is_error"] = failed || has_exception;
