@@ -12,8 +12,8 @@
 // over 40% of the OTLP route's CPU time. Here an envelope that keeps the
 // rules, which a mapped one always does (ids are made from checked hex, the
 // node is clipped, times are bounded), is not decoded again: its fields are
-// checked in place, the payload goes through the same
-// domain::validate_payload, and the canonical text is written with the
+// checked in place, the payload through payload_check (and the same
+// domain::validate_payload when that is not sure), and the canonical text is written with the
 // envelope's keys in their known sorted order. Any envelope field that
 // breaks a rule sends the event through decode_event, so its violation is
 // the one decode_event reports. tests/otlp/mapping_golden_test.cpp and
