@@ -6,7 +6,9 @@
 // directly; only the payload's objects are sorted, each in a small array on
 // the stack when it has few members (most have fewer than 16). Strings go
 // through domain::append_json_string and numbers are Boost.JSON's text, as
-// there, so equal events give equal bytes.
+// there, so equal events give equal bytes. The payload text is written by
+// the same walk in the object's own order (append_compact), which is
+// json::serialize's text.
 #include "server/otlp/event_finish.hpp"
 
 #include "domain/payload_rules.hpp"
@@ -67,6 +69,39 @@ void append_integer(std::string& out, Integer n) {
     out.append(digits, r.ptr);
 }
 
+// Compact JSON in the object's own key order: json::serialize's text, byte
+// for byte (the same string escapes, integers in decimal, doubles by
+// Boost.JSON itself), without its serializer's per-call state and buffer.
+void append_compact(std::string& out, const json::value& v) {
+    switch (v.kind()) {
+    case json::kind::object: {
+        out.push_back('{');
+        bool first = true;
+        for (const auto& kv : v.get_object()) {
+            if (!first) out.push_back(',');
+            first = false;
+            domain::append_json_string(out, kv.key());
+            out.push_back(':');
+            append_compact(out, kv.value());
+        }
+        out.push_back('}');
+        return;
+    }
+    case json::kind::array: {
+        out.push_back('[');
+        bool first = true;
+        for (const auto& item : v.get_array()) {
+            if (!first) out.push_back(',');
+            first = false;
+            append_compact(out, item);
+        }
+        out.push_back(']');
+        return;
+    }
+    default: append_canonical(out, v); return;  // a scalar: the same text either way
+    }
+}
+
 void append_key(std::string& out, std::string_view key_with_quotes_and_colon, std::string_view text) {
     out.append(key_with_quotes_and_colon);
     domain::append_json_string(out, text);
@@ -82,8 +117,9 @@ bool envelope_keeps_rules(const event_draft& d) {
 }
 
 std::string fingerprint_of(const event_draft& d) {
-    std::string canonical;
-    canonical.reserve(512);
+    // One buffer per thread, kept: the canonical text is only hashed.
+    thread_local std::string canonical;
+    canonical.clear();
     append_key(canonical, "{\"id\":", d.id);
     if (d.node) append_key(canonical, ",\"node\":", *d.node);
     if (d.parent_id) append_key(canonical, ",\"parent_id\":", *d.parent_id);
@@ -147,7 +183,8 @@ std::optional<domain::event> finish_event(event_draft& d, std::int64_t now_ms, s
     }
     domain::event ev;
     ev.fingerprint = fingerprint_of(d);
-    ev.payload_json = json::serialize(d.payload);
+    ev.payload_json.reserve(256);
+    append_compact(ev.payload_json, d.payload);
     ev.facts = domain::detail::facts_of(d.type, d.payload.get_object());
     ev.id = std::move(d.id);
     ev.id_given = true;

@@ -39,6 +39,18 @@ namespace {
 
 constexpr std::size_t max_messages = 3;  // rejected spans named in error_message
 
+// A span's identity in a request: views into its trace and span ids.
+struct span_key {
+    std::string_view trace_id, span_id;
+    bool operator==(const span_key&) const = default;
+};
+struct span_key_hash {
+    std::size_t operator()(const span_key& k) const {
+        const std::hash<std::string_view> h;
+        return h(k.trace_id) * 31 + h(k.span_id);
+    }
+};
+
 bool is_hex_id(const std::string& id, std::size_t digits) {
     if (id.size() != digits) return false;
     bool nonzero = false;
@@ -278,11 +290,13 @@ export_result mapper::run() {
     // Most spans give one or two events; reserving for that avoids moving
     // hundreds of events at each growth.
     result_.events.reserve(request_.span_count * 3 / 2 + 4);
-    std::unordered_set<std::string> seen;  // trace id + span id of the spans mapped
+    // The spans mapped, by trace id and span id (views into the request).
+    std::unordered_set<span_key, span_key_hash> seen;
     seen.reserve(request_.span_count);
     std::vector<domain::violation> violations;
     std::size_t index = 0;
     alignas(std::max_align_t) unsigned char arena_buffer[16384];
+    std::vector<event_draft> drafts;  // one span's events, before the arena: emptied before it goes
     for (const auto& group : request_.resources) {
         for (const auto& s : group.spans) {
             const std::size_t i = index++;
@@ -298,7 +312,7 @@ export_result mapper::run() {
                 reject(i, s, "parent span id is not 16 hex digits");
                 continue;
             }
-            if (!seen.insert(s.trace_id + s.span_id).second) continue;
+            if (!seen.insert(span_key{s.trace_id, s.span_id}).second) continue;
             if (to_ms(s.start_time_unix_nano, 0) >= domain::rfc3339_ms_limit ||
                 to_ms(s.end_time_unix_nano, 0) >= domain::rfc3339_ms_limit) {
                 reject(i, s, "time past the year 9999");
@@ -306,7 +320,6 @@ export_result mapper::run() {
             }
             json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
             sp_ = json::storage_ptr(&arena);
-            std::vector<event_draft> drafts;  // after the arena: gone before it
             map_span(s, group.resource, drafts);
             // The span's events go straight to the result and are taken
             // back if one of them is invalid: no second move of each event.
@@ -316,6 +329,7 @@ export_result mapper::run() {
                 if (auto ev = finish_event(d, now_ms_, violations)) result_.events.push_back(std::move(*ev));
                 if (!violations.empty()) break;
             }
+            drafts.clear();  // their payloads are in the arena
             sp_ = {};
             if (!violations.empty()) {
                 result_.events.resize(first);
