@@ -4,9 +4,10 @@
 // object: its members sorted by key. The envelope's keys sort as id, node,
 // parent_id, payload, run_id, ts, type, so they are written in that order
 // directly; only the payload's objects are sorted, each in a small array on
-// the stack when it has few members (most have fewer than 16). Strings go
-// through domain::append_json_string and numbers are Boost.JSON's text, as
-// there, so equal events give equal bytes. The payload text is written by
+// the stack when it has few members (most have fewer than 16). Strings are
+// domain::append_json_string's bytes (its escaping, after a quick scan for
+// the first byte to escape) and numbers Boost.JSON's text, as there, so
+// equal events give equal bytes. The payload text is written by
 // the same walk in the object's own order (append_compact), which is
 // json::serialize's text.
 #include "server/otlp/event_finish.hpp"
@@ -22,6 +23,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <span>
 
 namespace obs::otlp {
@@ -32,6 +34,53 @@ namespace {
 
 using member = const json::key_value_pair*;
 
+// The length of the prefix of `s` that JSON escaping leaves as it is: no
+// byte below 0x20, no quote, no backslash. Eight bytes at a time: most
+// strings have no such byte at all.
+std::size_t plain_prefix(std::string_view s) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const auto has_zero_byte = [](std::uint64_t x) { return ((x - ones) & ~x & highs) != 0; };
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        // A byte below 0x20 is one whose top three bits are clear.
+        const bool control = has_zero_byte(w & (0xe0 * ones));
+        if (control || has_zero_byte(w ^ ('"' * ones)) || has_zero_byte(w ^ ('\\' * ones))) break;
+    }
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == '"' || c == '\\') break;
+        ++i;
+    }
+    return i;
+}
+
+// domain::append_json_string's bytes: the plain prefix copied at once, the
+// rest (from the first byte to escape) through domain::append_json_escaped.
+void append_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    const std::size_t plain = plain_prefix(s);
+    out.append(s.data(), plain);
+    if (plain < s.size()) domain::append_json_escaped(out, s.substr(plain));
+    out.push_back('"');
+}
+
+// domain::is_valid_id (1 to 128 bytes of [A-Za-z0-9._:-]) by a table.
+constexpr std::array<bool, 256> id_bytes = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c)
+        t[static_cast<std::size_t>(c)] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                         c == '.' || c == '_' || c == ':' || c == '-';
+    return t;
+}();
+bool valid_id(std::string_view s) {
+    if (s.empty() || s.size() > domain::max_id_length) return false;
+    for (const char c : s)
+        if (!id_bytes[static_cast<unsigned char>(c)]) return false;
+    return true;
+}
+
 void append_sorted_members(std::string& out, std::span<member> members) {
     std::sort(members.begin(), members.end(),
               [](member a, member b) { return std::string_view(a->key()) < std::string_view(b->key()); });
@@ -40,7 +89,7 @@ void append_sorted_members(std::string& out, std::span<member> members) {
     for (const member m : members) {
         if (!first) out.push_back(',');
         first = false;
-        domain::append_json_string(out, m->key());
+        append_string(out, m->key());
         out.push_back(':');
         append_canonical(out, m->value());
     }
@@ -80,7 +129,7 @@ void append_compact(std::string& out, const json::value& v) {
         for (const auto& kv : v.get_object()) {
             if (!first) out.push_back(',');
             first = false;
-            domain::append_json_string(out, kv.key());
+            append_string(out, kv.key());
             out.push_back(':');
             append_compact(out, kv.value());
         }
@@ -104,14 +153,13 @@ void append_compact(std::string& out, const json::value& v) {
 
 void append_key(std::string& out, std::string_view key_with_quotes_and_colon, std::string_view text) {
     out.append(key_with_quotes_and_colon);
-    domain::append_json_string(out, text);
+    append_string(out, text);
 }
 
 // True when decode_event would find no fault in the envelope of `d`: then
 // only the payload needs checking.
 bool envelope_keeps_rules(const event_draft& d) {
-    return domain::is_valid_id(d.id) && domain::is_valid_id(d.run_id) &&
-           (!d.parent_id || domain::is_valid_id(*d.parent_id)) &&
+    return valid_id(d.id) && valid_id(d.run_id) && (!d.parent_id || valid_id(*d.parent_id)) &&
            (!d.node || d.node->size() <= domain::max_node_length) && d.ts_ms >= 0 &&
            d.ts_ms < domain::rfc3339_ms_limit && d.type != domain::event_type::artifact && d.payload.is_object();
 }
@@ -150,7 +198,7 @@ void append_canonical(std::string& out, const json::value& v) {
         out.push_back(']');
         return;
     }
-    case json::kind::string: domain::append_json_string(out, v.get_string()); return;
+    case json::kind::string: append_string(out, v.get_string()); return;
     case json::kind::int64: append_integer(out, v.get_int64()); return;
     case json::kind::uint64: append_integer(out, v.get_uint64()); return;
     case json::kind::bool_: out.append(v.get_bool() ? "true" : "false"); return;
