@@ -38,6 +38,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_messages = 3;  // rejected spans named in error_message
+// Room for every field of a payload (at most 8 per type) and of the run's
+// metadata (4): objects built once, without a rehash as they fill.
+constexpr std::size_t payload_fields = 8;
 
 // A span's identity in a request: views into its trace and span ids.
 struct span_key {
@@ -132,12 +135,12 @@ event_draft mapper::draft(const span_context& c, std::string id, domain::event_t
 void mapper::add_run_start(const span_context& c, std::string id, const std::string& run_id,
                            const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const {
     const auto& a = c.s.attributes;
-    json::object payload(sp_);
+    json::object payload(payload_fields, sp_);
     payload["name"] = text_attribute(a, {"gen_ai.agent.name"}).value_or(c.s.name.empty() ? "trace" : c.s.name);
     payload["agent"] = text_attribute(a, {"gen_ai.agent.name", "gen_ai.agent.id"})
                            .value_or(text_attribute(c.resource, {"service.name"}).value_or("unknown"));
     if (parent_run) payload["parent_run_id"] = *parent_run;
-    json::object metadata(sp_);
+    json::object metadata(payload_fields, sp_);
     metadata["otel.trace_id"] = c.s.trace_id;
     metadata["otel.span_id"] = c.s.span_id;
     if (auto conversation = text_attribute(a, {"gen_ai.conversation.id"}))
@@ -149,7 +152,7 @@ void mapper::add_run_start(const span_context& c, std::string id, const std::str
 }
 
 void mapper::add_run_end(const span_context& c, const std::string& run_id, std::vector<event_draft>& out) const {
-    json::object payload(sp_);
+    json::object payload(payload_fields, sp_);
     payload["status"] = c.s.status == static_cast<int>(status_code::error) ? "failed" : "succeeded";
     if (!c.s.status_message.empty()) payload["summary"] = c.s.status_message;
     out.push_back(draft(c, c.primary + "-end", domain::event_type::run_finished, c.end_ms, std::nullopt, run_id,
@@ -160,7 +163,7 @@ void mapper::add_errors(const span_context& c, std::vector<event_draft>& out) co
     std::size_t exceptions = 0;
     for (const auto& ev : c.s.events) {
         if (ev.name != "exception") continue;
-        json::object payload(sp_);
+        json::object payload(payload_fields, sp_);
         payload["kind"] = text_attribute(ev.attributes, {"exception.type"}).value_or("exception");
         payload["message"] = text_attribute(ev.attributes, {"exception.message"})
                                  .value_or(c.s.status_message.empty() ? "exception" : c.s.status_message);
@@ -169,7 +172,7 @@ void mapper::add_errors(const span_context& c, std::vector<event_draft>& out) co
                             to_ms(ev.time_unix_nano, c.end_ms), c.primary, c.run_id, std::move(payload)));
     }
     if (exceptions > 0 || c.s.status != static_cast<int>(status_code::error)) return;
-    json::object payload(sp_);
+    json::object payload(payload_fields, sp_);
     payload["kind"] = text_attribute(c.s.attributes, {"error.type"}).value_or("span_error");
     payload["message"] = c.s.status_message.empty() ? "span " + c.s.name + " ended with status ERROR"
                                                     : c.s.status_message;
@@ -207,7 +210,7 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
     if (root) add_run_start(c, c.primary + "-run", c.run_id, std::nullopt, out);
 
     const auto& a = s.attributes;
-    json::object payload(sp_);
+    json::object payload(payload_fields, sp_);
     domain::event_type type = domain::event_type::span;
     if (role == span_role::llm) {
         type = domain::event_type::llm_call;
@@ -245,7 +248,7 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
     out.push_back(draft(c, c.primary, type, c.start_ms, c.parent, c.run_id, std::move(payload)));
 
     if (role == span_role::tool) {
-        json::object result(sp_);
+        json::object result(payload_fields, sp_);
         result["call_id"] = out.back().payload.as_object().at("call_id");
         if (auto text = text_attribute(a, {"gen_ai.tool.call.result", "output.value"}))
             result["output"] = json_or_text(*text, sp_);
