@@ -51,7 +51,8 @@ bool field_ok(field_kind kind, const json::value& v) {
     case field_kind::id: return v.is_string() && domain::is_valid_id(v.get_string());
     case field_kind::count:
         if (const auto* i = v.if_int64()) return *i >= 0;
-        if (const auto* u = v.if_uint64()) return *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+        if (const auto* u = v.if_uint64())
+            return *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
         return false;
     case field_kind::cost: {
         if (!v.is_number()) return false;

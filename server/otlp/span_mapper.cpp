@@ -42,6 +42,13 @@ constexpr std::size_t max_messages = 3;  // rejected spans named in error_messag
 // metadata (4): objects built once, without a rehash as they fill.
 constexpr std::size_t payload_fields = 8;
 
+// Empties the drafts of a span, whose payloads live in the span's arena,
+// before that arena goes (declared after it).
+struct drafts_clearer {
+    std::vector<event_draft>& drafts;
+    ~drafts_clearer() { drafts.clear(); }
+};
+
 // A span's identity in a request: views into its trace and span ids.
 struct span_key {
     std::string_view trace_id, span_id;
@@ -299,7 +306,7 @@ export_result mapper::run() {
     std::vector<domain::violation> violations;
     std::size_t index = 0;
     alignas(std::max_align_t) unsigned char arena_buffer[16384];
-    std::vector<event_draft> drafts;  // one span's events, before the arena: emptied before it goes
+    std::vector<event_draft> drafts;  // one span's events; kept for its capacity, emptied after each span
     for (const auto& group : request_.resources) {
         for (const auto& s : group.spans) {
             const std::size_t i = index++;
@@ -323,6 +330,7 @@ export_result mapper::run() {
             }
             json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
             sp_ = json::storage_ptr(&arena);
+            const drafts_clearer clear_drafts{drafts};  // after the arena: runs before it goes, on every path
             map_span(s, group.resource, drafts);
             // The span's events go straight to the result and are taken
             // back if one of them is invalid: no second move of each event.
@@ -332,7 +340,6 @@ export_result mapper::run() {
                 if (auto ev = finish_event(d, now_ms_, violations)) result_.events.push_back(std::move(*ev));
                 if (!violations.empty()) break;
             }
-            drafts.clear();  // their payloads are in the arena
             sp_ = {};
             if (!violations.empty()) {
                 result_.events.resize(first);

@@ -40,16 +40,20 @@ otlp::event_draft draft(event_type type, std::string_view payload, std::string i
 
 std::vector<otlp::event_draft> table() {
     std::vector<otlp::event_draft> t;
-    t.push_back(draft(event_type::run_started,
-                      R"({"name":"n","agent":"a","parent_run_id":"otel-x","metadata":{"z":"1","a":"2","otel.span_id":"s"}})"));
+    t.push_back(draft(event_type::run_started, R"({"name":"n","agent":"a","parent_run_id":"otel-x",)"
+                                               R"("metadata":{"z":"1","a":"2","otel.span_id":"s"}})"));
     t.push_back(draft(event_type::run_finished, R"({"status":"failed","summary":"why"})"));
     t.push_back(draft(event_type::llm_call, R"({"model":"m","provider":"p","input_tokens":812,"output_tokens":96,)"
-                                            R"("latency_ms":7,"prompt":[{"role":"user","parts":[{"type":"text","content":"x"}]}],"completion":"c"})"));
-    t.push_back(draft(event_type::tool_call, R"({"tool":"t","call_id":"c","arguments":{"q":"g","k":5,"b":{"y":-1,"a":[1.5,2e300,-0.0,true,null]}}})"));
-    t.push_back(draft(event_type::tool_result, R"({"call_id":"c","output":{"hits":3,"big":18446744073709551615},"is_error":false,"duration_ms":0})"));
+                                            R"("latency_ms":7,"completion":"c",)"
+                                            R"("prompt":[{"role":"user","parts":[{"type":"text","content":"x"}]}]})"));
+    t.push_back(draft(event_type::tool_call, R"({"tool":"t","call_id":"c",)"
+                                             R"("arguments":{"q":"g","k":5,"b":{"y":-1,"a":[1.5,2e300,-0.0,true,null]}}})"));
+    t.push_back(draft(event_type::tool_result, R"({"call_id":"c","output":{"hits":3,"big":18446744073709551615},)"
+                                               R"("is_error":false,"duration_ms":0})"));
     t.push_back(draft(event_type::error, R"({"kind":"Error","message":"m","stack":"at f\n\tat g"})"));
     t.push_back(draft(event_type::span, R"({"name":"GET","kind":"client","status":"unset","duration_ms":3,)"
-                                        R"("attributes":{"url.full":"https://x/?q=\"a\"","\u0001key":"v","b":{}, "a":[]}})"));
+                                        R"("attributes":{"url.full":"https://x/?q=\"a\"",)"
+                                        R"("\u0001key":"v","b":{}, "a":[]}})"));
     // Strings with one character to escape at each position.
     for (const char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
         for (std::size_t at = 0; at < 24; ++at) {

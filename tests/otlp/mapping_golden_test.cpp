@@ -145,7 +145,8 @@ std::vector<otlp::span> hostile_spans() {
     s.push_back(make_span("00000000000000bb", "00000000000000a1", "chat",
                           {{"gen_ai.operation.name", "chat"}, {"gen_ai.completion", big}}));
     s.push_back(make_span("00000000000000bc", "00000000000000a1", "chat",
-                          {{"gen_ai.operation.name", "chat"}, {"gen_ai.input.messages", "[" + std::string(40, '[') + std::string(40, ']') + "]"}}));
+                          {{"gen_ai.operation.name", "chat"},
+                           {"gen_ai.input.messages", "[" + std::string(40, '[') + std::string(40, ']') + "]"}}));
     return s;
 }
 
