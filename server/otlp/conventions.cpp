@@ -75,40 +75,40 @@ std::optional<std::int64_t> count_attribute(const attribute_map& a, std::initial
     return std::nullopt;
 }
 
-json::value json_or_text(std::string_view text) {
+json::value json_or_text(std::string_view text, json::storage_ptr sp) {
     json::error_code ec;
-    json::value v = json::parse(text, ec);  // Boost.JSON's default depth limit (32) bounds it
+    json::value v = json::parse(text, ec, sp);  // Boost.JSON's default depth limit (32) bounds it
     if (!ec) return v;
-    return json::string(text);
+    return json::value(json::string(text, std::move(sp)));
 }
 
-std::optional<json::value> prompt_of(const span& s) {
+std::optional<json::value> prompt_of(const span& s, json::storage_ptr sp) {
     const auto& a = s.attributes;
     if (auto messages = text_attribute(a, {"gen_ai.input.messages"})) {
-        json::value v = json_or_text(*messages);
+        json::value v = json_or_text(*messages, sp);
         if (v.is_array() || v.is_string()) return v;
-        return json::value(json::string(*messages));
+        return json::value(json::string(*messages, sp));
     }
-    if (auto text = text_attribute(a, {"gen_ai.prompt", "input.value"})) return json::value(json::string(*text));
+    if (auto text = text_attribute(a, {"gen_ai.prompt", "input.value"})) return json::value(json::string(*text, sp));
     // OpenLLMetry flattens messages: gen_ai.prompt.0.role, gen_ai.prompt.0.content, ...
-    json::array flattened;
+    json::array flattened(sp);
     for (std::size_t i = 0; i < max_attributes_per_list; ++i) {
         const std::string prefix = "gen_ai.prompt." + std::to_string(i) + ".";
         auto content = text_attribute(a, {prefix + "content"});
         if (!content) break;
-        json::object message;
+        json::object message(sp);
         if (auto role = text_attribute(a, {prefix + "role"})) message["role"] = *role;
         message["content"] = *content;
         flattened.push_back(std::move(message));
     }
     if (!flattened.empty()) return json::value(std::move(flattened));
     // Older instrumentations send each message as an event.
-    json::array from_events;
+    json::array from_events(sp);
     for (const auto& e : s.events) {
         if (!one_of(e.name, {"gen_ai.system.message", "gen_ai.user.message", "gen_ai.assistant.message",
                              "gen_ai.tool.message"}))
             continue;
-        json::object message;
+        json::object message(sp);
         const auto role = e.name.substr(7, e.name.size() - 7 - 8);  // between "gen_ai." and ".message"
         message["role"] = role;
         if (const auto* content = e.attributes.if_contains("content")) message["content"] = *content;

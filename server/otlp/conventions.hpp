@@ -37,13 +37,14 @@ std::optional<std::int64_t> count_attribute(const attribute_map& attributes,
 
 // `text` parsed as JSON when it is JSON (the conventions carry messages,
 // arguments and results as JSON text), else the text itself as a string.
-boost::json::value json_or_text(std::string_view text);
+// The value's memory comes from `sp` (the mapper passes its arena).
+boost::json::value json_or_text(std::string_view text, boost::json::storage_ptr sp = {});
 
 // The model's input of an llm span, as the llm_call `prompt` (a string or an
 // array of messages), from gen_ai.input.messages, gen_ai.prompt,
 // gen_ai.prompt.N.{role,content} (OpenLLMetry), input.value or the span's
-// gen_ai.{system,user,assistant,tool}.message events.
-std::optional<boost::json::value> prompt_of(const span& s);
+// gen_ai.{system,user,assistant,tool}.message events. Built on `sp`.
+std::optional<boost::json::value> prompt_of(const span& s, boost::json::storage_ptr sp = {});
 
 // The model's output of an llm span as text, from gen_ai.output.messages,
 // gen_ai.completion, gen_ai.completion.0.content, output.value or a

@@ -29,6 +29,7 @@
 #include <boost/json/string.hpp>
 
 #include <bit>
+#include <memory>
 
 namespace obs::otlp {
 
@@ -37,6 +38,18 @@ using wire::field;
 using wire::wire_type;
 
 namespace {
+
+constexpr std::size_t initial_attributes = 16;
+
+// Puts a new empty map on `sp` in place of `m`. An assignment would not:
+// json::object's move assignment keeps the target's memory resource, so the
+// maps of spans (made empty, on the heap, by emplace_back) and everything
+// stored in them would be allocated from the heap one by one rather than
+// from the decode's arena.
+void rebind(attribute_map& m, const json::storage_ptr& sp, std::size_t capacity) {
+    std::destroy_at(&m);
+    std::construct_at(&m, capacity, sp);
+}
 
 // The state of one decode: the budget and the first error.
 class decoder {
@@ -54,9 +67,14 @@ private:
         if (f.type == type) return true;
         return fail(std::string(name) + ": wrong wire type");
     }
-    bool text(const field& f, const char* name, std::string& out) {
+    // A string field: length-delimited, valid UTF-8.
+    bool checked_text(const field& f, const char* name) {
         if (!expect(f, wire_type::length_delimited, name)) return false;
         if (!domain::is_valid_utf8(f.bytes)) return fail(std::string(name) + ": not valid UTF-8");
+        return true;
+    }
+    bool text(const field& f, const char* name, std::string& out) {
+        if (!checked_text(f, name)) return false;
         out.assign(f.bytes);
         return true;
     }
@@ -98,7 +116,7 @@ bool decoder::request(std::string_view bytes, trace_request& out) {
 
 bool decoder::resource_spans(std::string_view bytes, trace_request& out) {
     otlp::resource_spans group;
-    group.resource = attribute_map(sp_);
+    rebind(group.resource, sp_, 0);
     wire::reader r(bytes);
     field f;
     while (r.next(f)) {
@@ -133,7 +151,8 @@ bool decoder::scope_spans(std::string_view bytes, otlp::resource_spans& out) {
             if (!expect(f, wire_type::length_delimited, "ScopeSpans.spans")) return false;
             if (!counted(budget_.count_span())) return false;
             out.spans.emplace_back();
-            out.spans.back().attributes = attribute_map(sp_);
+            // Room for a typical span's attributes: no rehash while they are added.
+            rebind(out.spans.back().attributes, sp_, initial_attributes);
             if (!span_message(f.bytes, out.spans.back())) return false;
         }
     }
@@ -179,7 +198,7 @@ bool decoder::span_message(std::string_view bytes, span& out) {
             if (!expect(f, wire_type::length_delimited, "Span.events")) return false;
             if (out.events.size() == max_events_per_span) return fail("Span.events: more than 256 events in one span");
             out.events.emplace_back();
-            out.events.back().attributes = attribute_map(sp_);
+            rebind(out.events.back().attributes, sp_, 0);
             if (!event(f.bytes, out.events.back())) return false;
             break;
         case 15:
@@ -232,13 +251,14 @@ bool decoder::add_attribute(const field& f, attribute_map& out, std::size_t dept
 }
 
 bool decoder::key_value(std::string_view bytes, attribute_map& out, std::size_t depth) {
-    std::string key;
+    std::string_view key;  // a view into the body: no copy before the map's own
     json::value value(sp_);  // an absent AnyValue is null
     wire::reader r(bytes);
     field f;
     while (r.next(f)) {
         if (f.number == 1) {
-            if (!text(f, "KeyValue.key", key)) return false;
+            if (!checked_text(f, "KeyValue.key")) return false;
+            key = f.bytes;
         } else if (f.number == 2) {
             if (!expect(f, wire_type::length_delimited, "KeyValue.value")) return false;
             if (!any_value(f.bytes, value, depth + 1)) return false;
@@ -256,12 +276,10 @@ bool decoder::any_value(std::string_view bytes, json::value& out, std::size_t de
     field f;
     while (r.next(f)) {
         switch (f.number) {
-        case 1: {
-            std::string s;
-            if (!text(f, "AnyValue.string_value", s)) return false;
-            out = json::string(s, sp_);
+        case 1:
+            if (!checked_text(f, "AnyValue.string_value")) return false;
+            out.emplace_string().assign(f.bytes);  // straight into the arena
             break;
-        }
         case 2:
             if (!expect(f, wire_type::varint, "AnyValue.bool_value")) return false;
             out = f.integer != 0;

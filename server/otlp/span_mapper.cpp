@@ -22,6 +22,7 @@
 #include "domain/time.hpp"
 #include "domain/validation.hpp"
 #include "server/otlp/conventions.hpp"
+#include "server/otlp/event_finish.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -37,6 +38,28 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_messages = 3;  // rejected spans named in error_message
+// Room for every field of a payload (at most 8 per type) and of the run's
+// metadata (4): objects built once, without a rehash as they fill.
+constexpr std::size_t payload_fields = 8;
+
+// Empties the drafts of a span, whose payloads live in the span's arena,
+// before that arena goes (declared after it).
+struct drafts_clearer {
+    std::vector<event_draft>& drafts;
+    ~drafts_clearer() { drafts.clear(); }
+};
+
+// A span's identity in a request: views into its trace and span ids.
+struct span_key {
+    std::string_view trace_id, span_id;
+    bool operator==(const span_key&) const = default;
+};
+struct span_key_hash {
+    std::size_t operator()(const span_key& k) const {
+        const std::hash<std::string_view> h;
+        return h(k.trace_id) * 31 + h(k.span_id);
+    }
+};
 
 bool is_hex_id(const std::string& id, std::size_t digits) {
     if (id.size() != digits) return false;
@@ -80,14 +103,15 @@ private:
         std::int64_t end_ms;
     };
 
-    // Envelope of one event; the payload is filled by the caller.
-    json::object envelope(const span_context& c, std::string id, std::string_view type, std::int64_t ts_ms,
-                          const std::optional<std::string>& parent, const std::string& run_id) const;
-    void map_span(const span& s, const attribute_map& resource, std::vector<json::object>& out);
+    // One event of the span: its envelope and `payload` (built on sp_).
+    event_draft draft(const span_context& c, std::string id, domain::event_type type, std::int64_t ts_ms,
+                      const std::optional<std::string>& parent, const std::string& run_id,
+                      json::object payload) const;
+    void map_span(const span& s, const attribute_map& resource, std::vector<event_draft>& out);
     void add_run_start(const span_context& c, std::string id, const std::string& run_id,
-                       const std::optional<std::string>& parent_run, std::vector<json::object>& out) const;
-    void add_run_end(const span_context& c, const std::string& run_id, std::vector<json::object>& out) const;
-    void add_errors(const span_context& c, std::vector<json::object>& out) const;
+                       const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const;
+    void add_run_end(const span_context& c, const std::string& run_id, std::vector<event_draft>& out) const;
+    void add_errors(const span_context& c, std::vector<event_draft>& out) const;
     void reject(std::size_t index, const span& s, const std::string& why);
     std::string run_of(const span& s) const;
 
@@ -107,72 +131,63 @@ std::string mapper::run_of(const span& s) const {
     return it != conversation_runs_.end() ? it->second : trace_run_id(s.trace_id);
 }
 
-json::object mapper::envelope(const span_context& c, std::string id, std::string_view type, std::int64_t ts_ms,
-                              const std::optional<std::string>& parent, const std::string& run_id) const {
-    json::object e(sp_);
-    e["id"] = id;
-    e["run_id"] = run_id;
-    e["type"] = type;
-    e["ts"] = domain::format_rfc3339_ms(ts_ms);
-    if (c.node) e["node"] = *c.node;
-    if (parent) e["parent_id"] = *parent;
-    return e;
+event_draft mapper::draft(const span_context& c, std::string id, domain::event_type type, std::int64_t ts_ms,
+                          const std::optional<std::string>& parent, const std::string& run_id,
+                          json::object payload) const {
+    // Constructed, not assigned: the payload keeps its arena (an assigned
+    // json::value would copy it to the heap).
+    return event_draft{std::move(id), run_id, type, ts_ms, c.node, parent, json::value(std::move(payload))};
 }
 
 void mapper::add_run_start(const span_context& c, std::string id, const std::string& run_id,
-                           const std::optional<std::string>& parent_run, std::vector<json::object>& out) const {
+                           const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const {
     const auto& a = c.s.attributes;
-    json::object payload(sp_);
+    json::object payload(payload_fields, sp_);
     payload["name"] = text_attribute(a, {"gen_ai.agent.name"}).value_or(c.s.name.empty() ? "trace" : c.s.name);
     payload["agent"] = text_attribute(a, {"gen_ai.agent.name", "gen_ai.agent.id"})
                            .value_or(text_attribute(c.resource, {"service.name"}).value_or("unknown"));
     if (parent_run) payload["parent_run_id"] = *parent_run;
-    json::object metadata(sp_);
+    json::object metadata(payload_fields, sp_);
     metadata["otel.trace_id"] = c.s.trace_id;
     metadata["otel.span_id"] = c.s.span_id;
     if (auto conversation = text_attribute(a, {"gen_ai.conversation.id"}))
         metadata["gen_ai.conversation.id"] = *conversation;
     if (auto service = text_attribute(c.resource, {"service.name"})) metadata["service.name"] = *service;
     payload["metadata"] = std::move(metadata);
-    json::object e = envelope(c, std::move(id), "run_started", c.start_ms, std::nullopt, run_id);
-    e["payload"] = std::move(payload);
-    out.push_back(std::move(e));
+    out.push_back(draft(c, std::move(id), domain::event_type::run_started, c.start_ms, std::nullopt, run_id,
+                        std::move(payload)));
 }
 
-void mapper::add_run_end(const span_context& c, const std::string& run_id, std::vector<json::object>& out) const {
-    json::object payload(sp_);
+void mapper::add_run_end(const span_context& c, const std::string& run_id, std::vector<event_draft>& out) const {
+    json::object payload(payload_fields, sp_);
     payload["status"] = c.s.status == static_cast<int>(status_code::error) ? "failed" : "succeeded";
     if (!c.s.status_message.empty()) payload["summary"] = c.s.status_message;
-    json::object e = envelope(c, c.primary + "-end", "run_finished", c.end_ms, std::nullopt, run_id);
-    e["payload"] = std::move(payload);
-    out.push_back(std::move(e));
+    out.push_back(draft(c, c.primary + "-end", domain::event_type::run_finished, c.end_ms, std::nullopt, run_id,
+                        std::move(payload)));
 }
 
-void mapper::add_errors(const span_context& c, std::vector<json::object>& out) const {
+void mapper::add_errors(const span_context& c, std::vector<event_draft>& out) const {
     std::size_t exceptions = 0;
     for (const auto& ev : c.s.events) {
         if (ev.name != "exception") continue;
-        json::object payload(sp_);
+        json::object payload(payload_fields, sp_);
         payload["kind"] = text_attribute(ev.attributes, {"exception.type"}).value_or("exception");
         payload["message"] = text_attribute(ev.attributes, {"exception.message"})
                                  .value_or(c.s.status_message.empty() ? "exception" : c.s.status_message);
         if (auto stack = text_attribute(ev.attributes, {"exception.stacktrace"})) payload["stack"] = *stack;
-        json::object e = envelope(c, c.primary + "-exception-" + std::to_string(exceptions++), "error",
-                                  to_ms(ev.time_unix_nano, c.end_ms), c.primary, c.run_id);
-        e["payload"] = std::move(payload);
-        out.push_back(std::move(e));
+        out.push_back(draft(c, c.primary + "-exception-" + std::to_string(exceptions++), domain::event_type::error,
+                            to_ms(ev.time_unix_nano, c.end_ms), c.primary, c.run_id, std::move(payload)));
     }
     if (exceptions > 0 || c.s.status != static_cast<int>(status_code::error)) return;
-    json::object payload(sp_);
+    json::object payload(payload_fields, sp_);
     payload["kind"] = text_attribute(c.s.attributes, {"error.type"}).value_or("span_error");
     payload["message"] = c.s.status_message.empty() ? "span " + c.s.name + " ended with status ERROR"
                                                     : c.s.status_message;
-    json::object e = envelope(c, c.primary + "-error", "error", c.end_ms, c.primary, c.run_id);
-    e["payload"] = std::move(payload);
-    out.push_back(std::move(e));
+    out.push_back(
+        draft(c, c.primary + "-error", domain::event_type::error, c.end_ms, c.primary, c.run_id, std::move(payload)));
 }
 
-void mapper::map_span(const span& s, const attribute_map& resource, std::vector<json::object>& out) {
+void mapper::map_span(const span& s, const attribute_map& resource, std::vector<event_draft>& out) {
     const std::string prefix = "otel-" + s.trace_id + "-";
     span_context c{s,
                    resource,
@@ -202,10 +217,10 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
     if (root) add_run_start(c, c.primary + "-run", c.run_id, std::nullopt, out);
 
     const auto& a = s.attributes;
-    json::object payload(sp_);
-    std::string_view type = "span";
+    json::object payload(payload_fields, sp_);
+    domain::event_type type = domain::event_type::span;
     if (role == span_role::llm) {
-        type = "llm_call";
+        type = domain::event_type::llm_call;
         payload["model"] = text_attribute(a, {"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"})
                                .value_or("unknown");
         if (auto provider = text_attribute(a, {"gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"}))
@@ -217,17 +232,17 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
                                          "llm.token_count.completion"}))
             payload["output_tokens"] = *n;
         payload["latency_ms"] = duration_ms;
-        if (auto prompt = prompt_of(s)) payload["prompt"] = std::move(*prompt);
+        if (auto prompt = prompt_of(s, sp_)) payload["prompt"] = std::move(*prompt);
         if (auto completion = completion_of(s)) payload["completion"] = *completion;
     } else if (role == span_role::tool) {
-        type = "tool_call";
+        type = domain::event_type::tool_call;
         const std::string call_id = text_attribute(a, {"gen_ai.tool.call.id", "tool_call.id"}).value_or(s.span_id);
         payload["tool"] = text_attribute(a, {"gen_ai.tool.name", "tool.name"}).value_or(s.name);
         payload["call_id"] = call_id;
         json::value arguments = json::object(sp_);
         if (auto text = text_attribute(a, {"gen_ai.tool.call.arguments", "tool.parameters", "input.value"})) {
-            arguments = json_or_text(*text);
-            if (!arguments.is_object()) arguments = json::object{{"input", std::move(arguments)}};
+            arguments = json_or_text(*text, sp_);
+            if (!arguments.is_object()) arguments = json::object({{"input", std::move(arguments)}}, sp_);
         }
         payload["arguments"] = std::move(arguments);
     } else {
@@ -237,22 +252,19 @@ void mapper::map_span(const span& s, const attribute_map& resource, std::vector<
         payload["duration_ms"] = duration_ms;
         payload["attributes"] = a;
     }
-    json::object primary = envelope(c, c.primary, type, c.start_ms, c.parent, c.run_id);
-    primary["payload"] = std::move(payload);
-    out.push_back(std::move(primary));
+    out.push_back(draft(c, c.primary, type, c.start_ms, c.parent, c.run_id, std::move(payload)));
 
     if (role == span_role::tool) {
-        json::object result(sp_);
-        result["call_id"] = out.back().at("payload").at("call_id");
+        json::object result(payload_fields, sp_);
+        result["call_id"] = out.back().payload.as_object().at("call_id");
         if (auto text = text_attribute(a, {"gen_ai.tool.call.result", "output.value"}))
-            result["output"] = json_or_text(*text);
+            result["output"] = json_or_text(*text, sp_);
         else
             result["output"] = s.status_message.empty() ? json::value(nullptr) : json::value(s.status_message);
         result["is_error"] = failed || has_exception;
         result["duration_ms"] = duration_ms;
-        json::object e = envelope(c, c.primary + "-result", "tool_result", c.end_ms, c.primary, c.run_id);
-        e["payload"] = std::move(result);
-        out.push_back(std::move(e));
+        out.push_back(draft(c, c.primary + "-result", domain::event_type::tool_result, c.end_ms, c.primary, c.run_id,
+                            std::move(result)));
     }
     add_errors(c, out);
     if (role == span_role::agent) {  // nested: a child run of the trace's run
@@ -288,11 +300,13 @@ export_result mapper::run() {
     // Most spans give one or two events; reserving for that avoids moving
     // hundreds of events at each growth.
     result_.events.reserve(request_.span_count * 3 / 2 + 4);
-    std::unordered_set<std::string> seen;  // trace id + span id of the spans mapped
+    // The spans mapped, by trace id and span id (views into the request).
+    std::unordered_set<span_key, span_key_hash> seen;
     seen.reserve(request_.span_count);
     std::vector<domain::violation> violations;
     std::size_t index = 0;
     alignas(std::max_align_t) unsigned char arena_buffer[16384];
+    std::vector<event_draft> drafts;  // one span's events; kept for its capacity, emptied after each span
     for (const auto& group : request_.resources) {
         for (const auto& s : group.spans) {
             const std::size_t i = index++;
@@ -308,7 +322,7 @@ export_result mapper::run() {
                 reject(i, s, "parent span id is not 16 hex digits");
                 continue;
             }
-            if (!seen.insert(s.trace_id + s.span_id).second) continue;
+            if (!seen.insert(span_key{s.trace_id, s.span_id}).second) continue;
             if (to_ms(s.start_time_unix_nano, 0) >= domain::rfc3339_ms_limit ||
                 to_ms(s.end_time_unix_nano, 0) >= domain::rfc3339_ms_limit) {
                 reject(i, s, "time past the year 9999");
@@ -316,15 +330,14 @@ export_result mapper::run() {
             }
             json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
             sp_ = json::storage_ptr(&arena);
-            std::vector<json::object> objects;  // after the arena: gone before it
-            map_span(s, group.resource, objects);
+            const drafts_clearer clear_drafts{drafts};  // after the arena: runs before it goes, on every path
+            map_span(s, group.resource, drafts);
             // The span's events go straight to the result and are taken
             // back if one of them is invalid: no second move of each event.
             const std::size_t first = result_.events.size();
             violations.clear();
-            for (auto& object : objects) {
-                const json::value v(std::move(object));
-                if (auto ev = domain::decode_event(v, 0, now_ms_, violations)) result_.events.push_back(std::move(*ev));
+            for (auto& d : drafts) {
+                if (auto ev = finish_event(d, now_ms_, violations)) result_.events.push_back(std::move(*ev));
                 if (!violations.empty()) break;
             }
             sp_ = {};

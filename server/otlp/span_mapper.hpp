@@ -2,7 +2,9 @@
 // docs/otlp.md): a trace is a run, agent spans open and close runs, LLM and
 // tool spans become llm_call and tool_call/tool_result steps, failures error
 // steps, and every other span a `span` event. Each event passes the same
-// validation as one a client posts (domain::decode_event).
+// validation as one a client posts and is stored as domain::decode_event
+// would make it (event_finish.hpp, which does that without decoding the
+// envelope again).
 #pragma once
 
 #include "domain/event.hpp"
