@@ -61,9 +61,9 @@ public:
 };
 
 // A request as handlers see it, without Beast types. The method, target,
-// path and headers are views into the connection's parsed head, which the
-// session keeps until the handler's answer is written: a handler copies
-// what must outlive its answer. (Owned copies were four to eight
+// path and headers are views into the session's copy of the head, which it
+// keeps until the handler's answer is written: a handler copies what must
+// outlive its answer. (A string per field and header was four to eight
 // allocations a request on the hottest path.)
 struct request {
     std::string_view method;                          // "GET", "HEAD", "POST", ...

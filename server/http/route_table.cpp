@@ -79,25 +79,39 @@ route_table::route_table(std::vector<route> rows) : rows_(std::move(rows)) {
     for (const route& row : rows_) segments_.push_back(split_pattern(row.pattern));
 }
 
+bool route_table::same_shape(std::size_t row, std::span<const std::string_view> parts) const {
+    const auto& pattern = segments_[row];
+    if (pattern.size() != parts.size()) return false;
+    for (std::size_t k = 0; k < parts.size(); ++k)
+        if (!is_param(pattern[k]) && pattern[k] != parts[k]) return false;
+    return true;
+}
+
+// The methods of every row whose pattern matches `parts`, for Allow. Only
+// for 405s and OPTIONS: building it for every request showed in profiles.
+std::string route_table::allow_of(std::span<const std::string_view> parts) const {
+    std::string allow;
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+        if (!same_shape(i, parts)) continue;
+        if (!allow.empty()) allow += ", ";
+        allow += rows_[i].method;
+        if (rows_[i].method == "GET") allow += ", HEAD";
+    }
+    return allow;
+}
+
 route_table::match route_table::find(std::string_view method, std::string_view path) const {
     const auto split = split_request_path(path);
     match result;
     if (split.too_long) return result;
     const std::span<const std::string_view> parts(split.parts.data(), split.size);
-    for (std::size_t i = 0; i < rows_.size(); ++i) {
-        const route& row = rows_[i];
-        const auto& pattern = segments_[i];
-        if (pattern.size() != parts.size()) continue;
-        bool same = true;
-        for (std::size_t k = 0; k < parts.size() && same; ++k)
-            same = is_param(pattern[k]) || pattern[k] == parts[k];
-        if (!same) continue;
+    for (std::size_t i = 0; i < rows_.size() && result.row == nullptr; ++i) {
+        if (!same_shape(i, parts)) continue;
         result.path_known = true;
-        if (!result.allow.empty()) result.allow += ", ";
-        result.allow += row.method;
-        if (row.method == "GET") result.allow += ", HEAD";
+        const route& row = rows_[i];
         const bool method_matches = row.method == method || (method == "HEAD" && row.method == "GET");
-        if (!method_matches || result.row != nullptr) continue;
+        if (!method_matches) continue;
+        const auto& pattern = segments_[i];
         std::vector<std::pair<std::string_view, std::string>> params;
         for (std::size_t k = 0; k < parts.size(); ++k) {
             if (!is_param(pattern[k])) continue;
@@ -112,6 +126,7 @@ route_table::match route_table::find(std::string_view method, std::string_view p
         result.index = i;
         result.params = std::move(params);
     }
+    if (result.path_known && result.row == nullptr) result.allow = allow_of(parts);  // (no row takes OPTIONS)
     return result;
 }
 

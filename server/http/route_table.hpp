@@ -7,6 +7,7 @@
 #include "server/http/route.hpp"
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,8 @@ public:
         std::size_t index = 0;        // the row's index (metrics)
         std::vector<std::pair<std::string_view, std::string>> params;
         bool path_known = false;      // some row has this path (no row: 405)
-        std::string allow;            // the path's methods, for Allow and preflights
+        std::string allow;            // the path's methods, for Allow and preflights: set
+                                      // when path_known and no row matched
         bool bad_encoding = false;    // a segment had a malformed %-escape
     };
 
@@ -32,6 +34,9 @@ public:
     const std::vector<route>& rows() const { return rows_; }
 
 private:
+    bool same_shape(std::size_t row, std::span<const std::string_view> parts) const;
+    std::string allow_of(std::span<const std::string_view> parts) const;
+
     std::vector<route> rows_;
     // Each row's pattern split into segments once, here: splitting them per
     // request was a vector allocation per row and request.

@@ -137,15 +137,36 @@ private:
     std::size_t received_ = 0;
 };
 
-// Views into `h`: see request. Beast keeps each field in a node of its
-// own, so the views stay valid when an upload's parser takes the head over.
-request request_of(const http::request<http::empty_body>& h) {
+// The request of head `h`, its views pointing into `storage`: the
+// connection's copy of the method, target and fields, reused from request
+// to request (no allocation once it has grown). Not into `h` itself: a
+// buffered body's parser takes the head over and is gone before the
+// answer is written.
+request request_of(const http::request<http::empty_body>& h, std::string& storage) {
+    const std::string_view method = h.method_string();
+    const std::string_view target = h.target();
+    std::size_t size = method.size() + target.size();
+    for (const auto& field : h) size += field.name_string().size() + field.value().size();
+    storage.clear();
+    storage.reserve(size);
+    storage.append(method).append(target);
+    for (const auto& field : h) storage.append(field.name_string()).append(field.value());
+    // Views only once every byte is in: an append may move the buffer.
+    std::size_t at = 0;
+    const auto next = [&storage, &at](std::size_t n) {
+        const std::string_view piece(storage.data() + at, n);
+        at += n;
+        return piece;
+    };
     request req;
-    req.method = std::string_view(h.method_string());
-    req.target = std::string_view(h.target());
+    req.method = next(method.size());
+    req.target = next(target.size());
     req.path = req.target.substr(0, req.target.find('?'));
     req.headers.reserve(8);
-    for (const auto& field : h) req.headers.emplace_back(field.name_string(), field.value());
+    for (const auto& field : h) {
+        const auto name = next(field.name_string().size());
+        req.headers.emplace_back(name, next(field.value().size()));
+    }
     return req;
 }
 
@@ -311,7 +332,7 @@ private:
         ++app_.counters().requests;
         answer_context ctx;
         const auto& h = head.get();
-        request req = request_of(h);
+        request req = request_of(h, head_copy_);
         ctx.method = req.method;
         ctx.path = req.path;
         listener_.cors().add_answer_headers(req.header("origin"), ctx.extra_headers);
@@ -355,6 +376,7 @@ private:
     const config& cfg_;
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
+    std::string head_copy_;  // what the current request's views point into
 };
 
 }  // namespace
