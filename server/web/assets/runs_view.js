@@ -125,6 +125,14 @@ export function mountRunsView(root, query, navigate) {
     return '/observability/runs?' + q;
   }
 
+  // Reads the first page again; it replaces the list when it arrives.
+  function reloadFirstPage() {
+    vs.replace = true;
+    vs.cursor = null;
+    vs.done = false;
+    loadPage();
+  }
+
   async function loadPage() {
     if (vs.loading || vs.done) return;
     vs.loading = true;
@@ -132,6 +140,11 @@ export function mountRunsView(root, query, navigate) {
     try {
       const page = await api(listUrl());
       if (vs.disposed) return;
+      if (vs.replace) {
+        vs.replace = false;
+        vs.runs = [];
+        vs.byId.clear();
+      }
       for (const r of page.runs) if (!vs.byId.has(r.id)) { vs.byId.set(r.id, r); vs.runs.push(r); }
       vs.cursor = page.next_cursor;
       vs.done = !page.next_cursor;
@@ -215,8 +228,10 @@ export function mountRunsView(root, query, navigate) {
     onEvent,
     // After a dropped connection events may have been missed before the first
     // id was known: read the first page again.
-    onResume: () => { vs.runs = []; vs.byId.clear(); vs.cursor = null; vs.done = false; loadPage(); },
-    onRewound: () => { vs.runs = []; vs.byId.clear(); vs.details.clear(); vs.cursor = null; vs.done = false; loadPage(); },
+    // The rows shown stay until the new first page replaces them (clearing
+    // first flashed an empty list on every reconnect and key change).
+    onResume: () => reloadFirstPage(),
+    onRewound: () => { vs.details.clear(); reloadFirstPage(); },
   });
   loadPage();
   requestAnimationFrame(() => list.el.focus());

@@ -46,10 +46,11 @@ export class VList {
     this.invalidate();
   }
 
-  // Re-render every row in view (their data changed).
+  // Re-render every row in view (their data changed), at the next draw: the
+  // old rows stay until then, so the list never sits empty between a change
+  // and the frame that redraws it.
   invalidate() {
-    for (const el of this.rows.values()) el.remove();
-    this.rows.clear();
+    this.stale = true;
     this.schedule();
   }
 
@@ -60,6 +61,11 @@ export class VList {
 
   // Draws now (a view measuring its first screen calls this).
   draw() {
+    if (this.stale) {
+      this.stale = false;
+      for (const el of this.rows.values()) el.remove();
+      this.rows.clear();
+    }
     const top = this.el.scrollTop;
     if (top < this.lastScrollTop - 2) this.opts.onScrollUp?.();
     this.lastScrollTop = top;
