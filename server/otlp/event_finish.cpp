@@ -212,7 +212,10 @@ json::object envelope_object(const event_draft& d, json::storage_ptr sp) {
     e["id"] = d.id;
     e["run_id"] = d.run_id;
     e["type"] = domain::to_string(d.type);
-    e["ts"] = domain::format_rfc3339_ms(d.ts_ms);
+    // A time outside years 0000-9999 has no RFC 3339 text: the number goes
+    // in as it is, and decode_event refuses it with its own message.
+    if (d.ts_ms >= 0 && d.ts_ms < domain::rfc3339_ms_limit) e["ts"] = domain::format_rfc3339_ms(d.ts_ms);
+    else e["ts"] = d.ts_ms;
     if (d.node) e["node"] = *d.node;
     if (d.parent_id) e["parent_id"] = *d.parent_id;
     e["payload"] = d.payload;
