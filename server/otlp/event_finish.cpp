@@ -118,6 +118,19 @@ void append_integer(std::string& out, Integer n) {
     out.append(digits, r.ptr);
 }
 
+// `[a,b,...]`, each item written by `write_item(out, item)`.
+template <class WriteItem>
+void append_array(std::string& out, const json::array& items, WriteItem write_item) {
+    out.push_back('[');
+    bool first = true;
+    for (const auto& item : items) {
+        if (!first) out.push_back(',');
+        first = false;
+        write_item(out, item);
+    }
+    out.push_back(']');
+}
+
 // Compact JSON in the object's own key order: json::serialize's text, byte
 // for byte (the same string escapes, integers in decimal, doubles by
 // Boost.JSON itself), without its serializer's per-call state and buffer.
@@ -136,17 +149,7 @@ void append_compact(std::string& out, const json::value& v) {
         out.push_back('}');
         return;
     }
-    case json::kind::array: {
-        out.push_back('[');
-        bool first = true;
-        for (const auto& item : v.get_array()) {
-            if (!first) out.push_back(',');
-            first = false;
-            append_compact(out, item);
-        }
-        out.push_back(']');
-        return;
-    }
+    case json::kind::array: append_array(out, v.get_array(), append_compact); return;
     default: append_canonical(out, v); return;  // a scalar: the same text either way
     }
 }
@@ -187,17 +190,7 @@ std::string fingerprint_of(const event_draft& d) {
 void append_canonical(std::string& out, const json::value& v) {
     switch (v.kind()) {
     case json::kind::object: append_object(out, v.get_object()); return;
-    case json::kind::array: {
-        out.push_back('[');
-        bool first = true;
-        for (const auto& item : v.get_array()) {
-            if (!first) out.push_back(',');
-            first = false;
-            append_canonical(out, item);
-        }
-        out.push_back(']');
-        return;
-    }
+    case json::kind::array: append_array(out, v.get_array(), append_canonical); return;
     case json::kind::string: append_string(out, v.get_string()); return;
     case json::kind::int64: append_integer(out, v.get_int64()); return;
     case json::kind::uint64: append_integer(out, v.get_uint64()); return;

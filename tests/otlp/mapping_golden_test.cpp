@@ -15,6 +15,7 @@
 #include "server/otlp/span_mapper.hpp"
 #include "domain/validation.hpp"
 #include "tests/otlp/fixtures.hpp"
+#include "tests/otlp/span_builder.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -37,18 +38,9 @@ const std::string trace = "0af7651916cd43dd8448eb211c80319c";
 
 otlp::span make_span(std::string span_id, std::string parent, std::string name, json::object attributes,
                      int status = 0, std::string status_message = "") {
-    otlp::span s;
-    s.trace_id = trace;
-    s.span_id = std::move(span_id);
-    s.parent_span_id = std::move(parent);
-    s.name = std::move(name);
-    s.kind = 3;
-    s.start_time_unix_nano = 1'700'000'000'123'456'789ull;
-    s.end_time_unix_nano = 1'700'000'001'987'654'321ull;
-    s.attributes = std::move(attributes);
-    s.status = status;
-    s.status_message = std::move(status_message);
-    return s;
+    const span_times times{1'700'000'000'123'456'789ull, 1'700'000'001'987'654'321ull};
+    return test_span(trace, std::move(span_id), std::move(parent), std::move(name), 3, times, std::move(attributes),
+                     status, std::move(status_message));
 }
 
 otlp::span_event make_event(std::string name, json::object attributes, std::uint64_t t = 1'700'000'000'500'000'000ull) {

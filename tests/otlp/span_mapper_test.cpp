@@ -9,6 +9,7 @@
 #include "server/otlp/json_decoder.hpp"
 #include "server/otlp/protobuf_decoder.hpp"
 #include "tests/otlp/fixtures.hpp"
+#include "tests/otlp/span_builder.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -29,17 +30,9 @@ const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 otlp::span make_span(std::string span_id, std::string parent, std::string name, json::object attributes,
                      int status = 0) {
-    otlp::span s;
-    s.trace_id = trace;
-    s.span_id = std::move(span_id);
-    s.parent_span_id = std::move(parent);
-    s.name = std::move(name);
-    s.kind = 1;
-    s.start_time_unix_nano = 1'700'000'000'000'000'000ull;
-    s.end_time_unix_nano = 1'700'000'000'250'000'000ull;
-    s.attributes = std::move(attributes);
-    s.status = status;
-    return s;
+    const span_times times{1'700'000'000'000'000'000ull, 1'700'000'000'250'000'000ull};
+    return test_span(trace, std::move(span_id), std::move(parent), std::move(name), 1, times, std::move(attributes),
+                     status);
 }
 
 otlp::trace_request request_of(std::vector<otlp::span> spans) {

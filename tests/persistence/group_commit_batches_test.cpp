@@ -15,11 +15,7 @@
 
 using namespace obs::persistence;
 using namespace obs::persistence::test;
-using obs::domain::event;
-using obs::domain::event_type;
-using status = write_outcome::status;
 
-// The three group-commit files share one suite, so every case keeps its name.
 BOOST_AUTO_TEST_SUITE(group_commit_suite)
 
 // Requests of several events are stored with multi-row INSERTs of up to 64

@@ -18,6 +18,12 @@
 
 namespace obs::persistence::test {
 
+// The names the three files use; they share one suite, group_commit_suite,
+// so every case keeps the name it had when they were one file.
+using domain::event;
+using domain::event_type;
+using status = write_outcome::status;
+
 // Collects every committed event the listener is handed.
 struct listener_log {
     std::mutex mu;

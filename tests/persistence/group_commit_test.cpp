@@ -16,11 +16,7 @@
 
 using namespace obs::persistence;
 using namespace obs::persistence::test;
-using obs::domain::event;
-using obs::domain::event_type;
-using status = write_outcome::status;
 
-// The three group-commit files share one suite, so every case keeps its name.
 BOOST_AUTO_TEST_SUITE(group_commit_suite)
 
 BOOST_AUTO_TEST_CASE(offsets_are_global_and_seq_per_run) {
