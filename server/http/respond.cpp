@@ -57,19 +57,6 @@ void count_and_log(app& a, const answer_context& ctx, unsigned status, std::size
         log_request(ctx.method, ctx.path, status, elapsed_us(ctx.started), ctx.bytes_in, bytes_out);
 }
 
-asio::awaitable<std::size_t> write_buffered(app& a, boost::beast::tcp_stream& stream, const answer_context& ctx,
-                                            http_answer& answer, bool keep_alive) {
-    answer.headers.insert(answer.headers.end(), ctx.extra_headers.begin(), ctx.extra_headers.end());
-    const std::string head =
-        format_response_head(answer.status, answer.content_type, answer.headers, answer.body.size(), keep_alive);
-    const bool with_body = ctx.method != "HEAD";
-    const std::array<asio::const_buffer, 2> buffers{
-        asio::buffer(head), asio::buffer(answer.body.data(), with_body ? answer.body.size() : 0)};
-    stream.expires_after(std::chrono::milliseconds(a.cfg().body_timeout_ms));
-    auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
-    co_return ec ? 0 : n;
-}
-
 // The head, then the body piece by piece; nullopt when the connection must
 // close (the client left, or the source failed after the length was sent).
 asio::awaitable<std::optional<std::size_t>> write_streamed(app& a, boost::beast::tcp_stream& stream,
@@ -121,7 +108,17 @@ std::string format_response_head(unsigned status, std::string_view content_type,
 asio::awaitable<bool> respond(app& a, boost::beast::tcp_stream& stream, answer_context ctx, response r,
                               bool keep_alive) {
     if (auto* answer = std::get_if<http_answer>(&r)) {
-        const auto sent = co_await write_buffered(a, stream, ctx, *answer, keep_alive);
+        // Head and body in one gathered write (inline here: a coroutine of
+        // its own was a frame and a resumption more per request).
+        answer->headers.insert(answer->headers.end(), ctx.extra_headers.begin(), ctx.extra_headers.end());
+        const std::string head = format_response_head(answer->status, answer->content_type, answer->headers,
+                                                      answer->body.size(), keep_alive);
+        const bool with_body = ctx.method != "HEAD";
+        const std::array<asio::const_buffer, 2> buffers{
+            asio::buffer(head), asio::buffer(answer->body.data(), with_body ? answer->body.size() : 0)};
+        stream.expires_after(std::chrono::milliseconds(a.cfg().body_timeout_ms));
+        auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
+        const std::size_t sent = ec ? 0 : n;
         count_and_log(a, ctx, answer->status, sent);
         co_return keep_alive && sent > 0;
     }

@@ -179,17 +179,6 @@ std::string access_token_of(std::string_view target) {
     return "";
 }
 
-// Runs the handler; an exception is a bug: logged, answered 500.
-asio::awaitable<handler_result> call_handler(app& a, const route& row, request req, std::string_view path) {
-    try {
-        auto handle = row.handle;
-        co_return co_await handle(a, std::move(req));
-    } catch (const std::exception& e) {
-        log_line("error", "request failed", {{"route", printable_text(path)}, {"error", e.what()}});
-    }
-    co_return make_error(error_code::internal, "internal error");
-}
-
 // One connection's state and the steps of serving a request on it.
 class connection {
 public:
@@ -317,57 +306,66 @@ private:
         co_return out;
     }
 
-    // Sends `answer`; false when the connection must end after it (the
-    // client's wish, a refusal that left the body unread, a failed write).
-    asio::awaitable<bool> answer_and_continue(answer_context ctx, response answer, bool keep_alive,
-                                              bool body_consumed) {
-        const bool reuse = co_await respond(app_, stream_, std::move(ctx), std::move(answer),
-                                            keep_alive && body_consumed);
-        if (!body_consumed) co_await drain_after_refusal(stream_);
-        co_return reuse && body_consumed;
+    // Runs the row's handler; an exception is a bug: logged, answered 500.
+    // (Here rather than in a coroutine of its own: each coroutine layer of
+    // the request path cost a frame and a resumption per request.)
+    asio::awaitable<response> call_handler(const route& row, request req) {
+        handler_result result = make_error(error_code::internal, "internal error");
+        try {
+            result = co_await row.handle(app_, std::move(req));
+        } catch (const std::exception& e) {
+            log_line("error", "request failed", {{"route", printable_text(req_path_)}, {"error", e.what()}});
+        }
+        if (!result) co_return error_answer(result.error());
+        co_return std::move(*result);
     }
 
-    // Serves the request whose head was read; false when the connection ends.
+    // Serves the request whose head was read; false when the connection ends
+    // (the client's wish, a refusal that left the body unread, a failed
+    // write). Every answer leaves through the one respond() at the end.
     asio::awaitable<bool> serve_request(head_parser& head) {
         ++app_.counters().requests;
         answer_context ctx;
         const auto& h = head.get();
         request req = request_of(h, head_copy_);
         ctx.method = req.method;
-        ctx.path = req.path;
+        ctx.path = req_path_ = req.path;
         listener_.cors().add_answer_headers(req.header("origin"), ctx.extra_headers);
         bool keep_alive = h.keep_alive() && !listener_.stopping();
 
         auto found = listener_.routes().find(req.method, req.path);
         if (found.row != nullptr) ctx.route_index = found.index;
-        if (auto refused = refusal_from_head(h, req, found, keep_alive)) {
-            // The body, if any, is not read: the connection closes after.
-            const bool body_unread = !head.is_done();
-            co_return co_await answer_and_continue(std::move(ctx), std::move(*refused), keep_alive, !body_unread);
-        }
-        const route& row = *found.row;
-        req.params = std::move(found.params);
-
+        // A refusal from the head reads no body: the connection closes after
+        // it unless the head came without one.
+        std::optional<response> answer = refusal_from_head(h, req, found, keep_alive);
+        bool body_consumed = head.is_done();
         std::optional<socket_body_reader> upload;
-        if (row.body == body_mode::upload) {
-            const bool expect = lower(h[http::field::expect]) == "100-continue" && !head.is_done();
-            upload.emplace(app_, stream_, buffer_, head, expect);
-            req.upload = &*upload;
+        if (!answer) {
+            const route& row = *found.row;
+            req.params = std::move(found.params);
+            if (row.body == body_mode::upload) {
+                const bool expect = lower(h[http::field::expect]) == "100-continue" && !head.is_done();
+                upload.emplace(app_, stream_, buffer_, head, expect);
+                req.upload = &*upload;
+            }
+            auto body = co_await read_body(row, head, req, ctx);
+            if (body.gone) co_return false;
+            body_consumed = body.usable;
+            answer = std::move(body.refused);
+            if (!answer) {
+                answer = co_await call_handler(row, std::move(req));
+                body_consumed = true;
+                if (upload) {
+                    ctx.bytes_in = upload->received();
+                    body_consumed = upload->done();
+                    keep_alive = keep_alive && upload->keep_alive();
+                }
+            }
         }
-        auto body = co_await read_body(row, head, req, ctx);
-        if (body.gone) co_return false;
-        if (body.refused)
-            co_return co_await answer_and_continue(std::move(ctx), std::move(*body.refused), keep_alive, body.usable);
-
-        handler_result result = co_await call_handler(app_, row, std::move(req), ctx.path);
-        response r = result ? std::move(*result) : response(error_answer(result.error()));
-        bool body_consumed = true;
-        if (upload) {
-            ctx.bytes_in = upload->received();
-            body_consumed = upload->done();
-            keep_alive = keep_alive && upload->keep_alive();
-        }
-        co_return co_await answer_and_continue(std::move(ctx), std::move(r), keep_alive, body_consumed);
+        const bool reuse = co_await respond(app_, stream_, std::move(ctx), std::move(*answer),
+                                            keep_alive && body_consumed);
+        if (!body_consumed) co_await drain_after_refusal(stream_);
+        co_return reuse && body_consumed;
     }
 
     connection_count counted_;  // first in, last out: counts the whole connection
@@ -376,7 +374,8 @@ private:
     const config& cfg_;
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
-    std::string head_copy_;  // what the current request's views point into
+    std::string head_copy_;     // what the current request's views point into
+    std::string_view req_path_;  // the current request's path (a view into head_copy_), for the log
 };
 
 }  // namespace
