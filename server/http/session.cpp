@@ -17,6 +17,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
@@ -56,28 +57,24 @@ bool is_parse_error(const boost::system::error_code& ec) {
     return ec.category() == http::make_error_code(http::error::bad_target).category();
 }
 
-// ASCII lower case (header names and tokens are ASCII; std::tolower's locale
-// lookup showed in the profile).
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 // The last coding of a Transfer-Encoding value ("gzip, chunked" -> "chunked").
-std::string last_coding(std::string_view value) {
+std::string_view last_coding(std::string_view value) {
     const auto comma = value.rfind(',');
     auto last = comma == std::string_view::npos ? value : value.substr(comma + 1);
     while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
     while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
-    return lower(last);
+    return last;
+}
+
+// The client asked for an interim 100 Continue before its body.
+bool expects_continue(const http::request<http::empty_body>& h) {
+    return beast::iequals(h[http::field::expect], "100-continue");
 }
 
 // Why the head cannot be served, before any route is looked at.
 std::optional<api_error> framing_problem(const http::request<http::empty_body>& h) {
     if (auto te = h.find(http::field::transfer_encoding); te != h.end()) {
-        if (last_coding(te->value()) != "chunked")
+        if (!beast::iequals(last_coding(te->value()), "chunked"))
             return make_error(error_code::bad_request, "Transfer-Encoding must end with chunked");
         if (h.find(http::field::content_length) != h.end())
             return make_error(error_code::bad_request, "a request may not have both Transfer-Encoding and Content-Length");
@@ -286,7 +283,7 @@ private:
         if (row.body == body_mode::upload || (head.is_done() && row.body != body_mode::buffered)) co_return out;
         const auto& h = head.get();
         const std::size_t limit = row.body == body_mode::buffered ? row.body_limit : cfg_.max_body_bytes;
-        if (row.body == body_mode::buffered && lower(h[http::field::expect]) == "100-continue" && !head.is_done() &&
+        if (row.body == body_mode::buffered && expects_continue(h) && !head.is_done() &&
             !(head.content_length() && *head.content_length() > limit)) {
             if (!co_await write_continue(stream_, app_)) {
                 out.gone = true;
@@ -309,12 +306,12 @@ private:
     // Runs the row's handler; an exception is a bug: logged, answered 500.
     // (Here rather than in a coroutine of its own: each coroutine layer of
     // the request path cost a frame and a resumption per request.)
-    asio::awaitable<response> call_handler(const route& row, request req) {
+    asio::awaitable<response> call_handler(const route& row, request req, std::string_view path) {
         handler_result result = make_error(error_code::internal, "internal error");
         try {
             result = co_await row.handle(app_, std::move(req));
         } catch (const std::exception& e) {
-            log_line("error", "request failed", {{"route", printable_text(req_path_)}, {"error", e.what()}});
+            log_line("error", "request failed", {{"route", printable_text(path)}, {"error", e.what()}});
         }
         if (!result) co_return error_answer(result.error());
         co_return std::move(*result);
@@ -329,7 +326,7 @@ private:
         const auto& h = head.get();
         request req = request_of(h, head_copy_);
         ctx.method = req.method;
-        ctx.path = req_path_ = req.path;
+        ctx.path = req.path;
         listener_.cors().add_answer_headers(req.header("origin"), ctx.extra_headers);
         bool keep_alive = h.keep_alive() && !listener_.stopping();
 
@@ -344,7 +341,7 @@ private:
             const route& row = *found.row;
             req.params = std::move(found.params);
             if (row.body == body_mode::upload) {
-                const bool expect = lower(h[http::field::expect]) == "100-continue" && !head.is_done();
+                const bool expect = expects_continue(h) && !head.is_done();
                 upload.emplace(app_, stream_, buffer_, head, expect);
                 req.upload = &*upload;
             }
@@ -353,7 +350,7 @@ private:
             body_consumed = body.usable;
             answer = std::move(body.refused);
             if (!answer) {
-                answer = co_await call_handler(row, std::move(req));
+                answer = co_await call_handler(row, std::move(req), ctx.path);
                 body_consumed = true;
                 if (upload) {
                     ctx.bytes_in = upload->received();
@@ -374,8 +371,7 @@ private:
     const config& cfg_;
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
-    std::string head_copy_;     // what the current request's views point into
-    std::string_view req_path_;  // the current request's path (a view into head_copy_), for the log
+    std::string head_copy_;  // what the current request's views point into
 };
 
 }  // namespace
