@@ -17,7 +17,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -45,24 +45,38 @@ outcome<std::invoke_result_t<F&>> capture(F& f) noexcept {
     }
 }
 
+// Resumes the coroutine waiting in `handler` with `value`, on `home`: at
+// once when this thread already runs `home` (an io_context's executor),
+// else through a post. Inline is what dispatch() would do too, but dispatch
+// through the type-erased executor wraps the call in a heap function first.
+template <class Handler, class T>
+void resume_on(const boost::asio::any_io_executor& home, const std::shared_ptr<Handler>& handler, T value) {
+    const auto* io = home.target<boost::asio::io_context::executor_type>();
+    if (io != nullptr && io->running_in_this_thread()) {
+        (*handler)(std::move(value));
+        return;
+    }
+    boost::asio::post(home, [handler, value = std::move(value)]() mutable { (*handler)(std::move(value)); });
+}
+
 // Suspends until `start(deliver)` has had `deliver(T)` called once, from any
-// thread, and resumes on `home` with that value. `start` runs at once, on the
-// caller's thread; it must arrange for exactly one call of `deliver` (a
-// queue that refuses the job delivers its refusal as a value, e.g. nullopt).
-// `deliver` is copyable, so it fits std::function-based queues. When
-// `deliver` runs on `home`'s thread already (e.g. from a completion queue
-// drained there), the coroutine resumes inline, with no extra post.
+// thread, and resumes on `home` with that value. `start` runs when the
+// caller co_awaits, on the caller's thread; it must arrange for exactly one
+// call of `deliver` (a queue that refuses the job delivers its refusal as a
+// value, e.g. nullopt). `deliver` is copyable, so it fits std::function-based
+// queues. When `deliver` runs on `home`'s thread already (e.g. from a
+// completion queue drained there), the coroutine resumes inline. Not a
+// coroutine itself: the awaitable it returns is the operation, one frame
+// fewer per hop; `start` is therefore held by value until it runs.
 template <class T, class Start>
-boost::asio::awaitable<T> await_hand_off(boost::asio::any_io_executor home, Start start) {
-    auto initiation = [home, &start](auto handler) {
+auto await_hand_off(boost::asio::any_io_executor home, Start start) {
+    auto initiation = [home = std::move(home), start = std::move(start)](auto handler) mutable {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        auto deliver = [home, shared](T value) {
-            boost::asio::dispatch(home, [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
-        };
+        auto deliver = [home, shared](T value) { resume_on(home, shared, std::move(value)); };
         start(std::move(deliver));
     };
-    co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(T)>(
-        std::move(initiation), boost::asio::use_awaitable);
+    return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(T)>(std::move(initiation),
+                                                                                       boost::asio::use_awaitable);
 }
 
 // Runs `f()` on `there` (any executor: a thread_pool's) and resumes on `home`

@@ -133,6 +133,8 @@ public:
 
 private:
     api_error overloaded(std::string what);
+    // submit()'s answer to the writer's outcome, on the io thread.
+    boost::system::result<persistence::write_outcome, api_error> answer_to(persistence::write_outcome outcome);
     // read() and write_job(): `f` through the queue `submit`, 503 `when_full`.
     template <class Submit, class F>
     boost::asio::awaitable<boost::system::result<std::invoke_result_t<F&, sqlite3*>, api_error>> on_queue(

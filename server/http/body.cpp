@@ -3,6 +3,8 @@
 // pass the limit, so a bomb never costs more than the limit in memory.
 #include "server/http/body.hpp"
 
+#include "server/http/respond.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
@@ -44,6 +46,26 @@ struct inflater {
     inflater& operator=(const inflater&) = delete;
 };
 
+// Parses what `buffer` already holds into `parser`, consuming it; true when
+// that completed the message, with `ec` set when it is malformed. A small
+// body usually arrives with its head, and Beast's async_read, finding it
+// all there, would still post its completion: a scheduler round trip per
+// request, saved here.
+bool parse_from_buffer(http::request_parser<http::string_body>& parser, boost::beast::flat_buffer& buffer,
+                       std::size_t& consumed, boost::system::error_code& ec) {
+    while (!parser.is_done() && buffer.size() > 0) {
+        const std::size_t n = parser.put(buffer.data(), ec);
+        buffer.consume(n);
+        consumed += n;
+        if (ec == http::error::need_more) {
+            ec = {};
+            return false;
+        }
+        if (ec || n == 0) return !!ec;
+    }
+    return parser.is_done();
+}
+
 }  // namespace
 
 body_coding coding_of(std::string_view content_encoding) {
@@ -84,7 +106,7 @@ boost::system::result<std::string, api_error> gunzip_bounded(std::string_view co
 
 asio::awaitable<body_read> read_buffered_body(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
                                               head_parser& head, std::size_t limit,
-                                              std::chrono::milliseconds timeout) {
+                                              std::chrono::milliseconds timeout, bool invite) {
     const auto& h = head.get();
     const body_coding coding = coding_of(h[http::field::content_encoding]);
     if (coding == body_coding::unsupported) {
@@ -96,10 +118,18 @@ asio::awaitable<body_read> read_buffered_body(boost::beast::tcp_stream& stream, 
     // Content-Length says it at once; a chunked body is stopped as it crosses.
     if (auto length = head.content_length(); length && *length > limit)
         co_return body_read{too_large(limit), false, 0};
+    if (invite && !head.is_done() && !co_await write_continue(stream, timeout))
+        co_return body_read{make_error(error_code::internal, "the client is gone"), false, 0};
     http::request_parser<http::string_body> full(std::move(head));
     full.body_limit(limit);
-    stream.expires_after(timeout);
-    auto [ec, n] = co_await http::async_read(stream, buffer, full, asio::as_tuple(asio::use_awaitable));
+    std::size_t n = 0;
+    boost::system::error_code ec;
+    if (!parse_from_buffer(full, buffer, n, ec)) {
+        stream.expires_after(timeout);
+        auto [read_ec, read_n] = co_await http::async_read(stream, buffer, full, asio::as_tuple(asio::use_awaitable));
+        ec = read_ec;
+        n += read_n;
+    }
     if (ec == http::error::body_limit) co_return body_read{too_large(limit), false, n};
     if (ec) {
         const bool malformed = ec.category() == http::make_error_code(http::error::bad_target).category() &&

@@ -36,10 +36,13 @@ struct body_read {
 // Reads the body that follows `head` (already parsed from `buffer`), at most
 // `limit` bytes received and `limit` decoded; 413 past either, 400 for
 // malformed HTTP or gzip, 415 for an unknown coding (checked before reading).
-// `timeout` bounds the whole body.
+// `invite`: the client asked for `100 Continue` and gets it once the head's
+// coding and length are acceptable, just before the body is read. `timeout`
+// bounds the whole body.
 boost::asio::awaitable<body_read> read_buffered_body(boost::beast::tcp_stream& stream,
                                                      boost::beast::flat_buffer& buffer, head_parser& head,
-                                                     std::size_t limit, std::chrono::milliseconds timeout);
+                                                     std::size_t limit, std::chrono::milliseconds timeout,
+                                                     bool invite);
 
 // Inflates a gzip member into at most `limit` bytes; 413 past it, 400 when it
 // is not gzip or is truncated. Exposed for tests.

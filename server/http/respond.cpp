@@ -146,9 +146,9 @@ asio::awaitable<bool> respond(app& a, boost::beast::tcp_stream& stream, answer_c
     co_return false;
 }
 
-asio::awaitable<bool> write_continue(boost::beast::tcp_stream& stream, app& a) {
+asio::awaitable<bool> write_continue(boost::beast::tcp_stream& stream, std::chrono::milliseconds timeout) {
     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream.expires_after(std::chrono::milliseconds(a.cfg().body_timeout_ms));
+    stream.expires_after(timeout);
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(interim), use_tuple);
     co_return !ec;
 }

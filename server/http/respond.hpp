@@ -43,7 +43,7 @@ std::string format_response_head(unsigned status, std::string_view content_type,
 
 // Sends the interim `100 Continue` a client asked for with Expect before its
 // body. Returns false when the write failed (the connection is done).
-boost::asio::awaitable<bool> write_continue(boost::beast::tcp_stream& stream, app& a);
+boost::asio::awaitable<bool> write_continue(boost::beast::tcp_stream& stream, std::chrono::milliseconds timeout);
 
 // Reads and drops what the client still sends, within bounds (4 MiB, one
 // second), after an answer went out with `Connection: close` before the body

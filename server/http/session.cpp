@@ -102,7 +102,8 @@ public:
         if (parser_.is_done()) co_return chunk{status::end, 0};
         if (expect_continue_) {
             expect_continue_ = false;
-            if (!co_await write_continue(stream_, app_)) co_return chunk{status::gone, 0};
+            const auto timeout = std::chrono::milliseconds(app_.cfg().body_timeout_ms);
+            if (!co_await write_continue(stream_, timeout)) co_return chunk{status::gone, 0};
         }
         for (;;) {
             parser_.get().body().data = into.data();
@@ -185,9 +186,26 @@ public:
     asio::awaitable<void> serve() {
         bool first = true;
         while (!listener_.stopping()) {
+            // Idle until the next request's first byte (the first request's
+            // wait counts as idle too), then the header timeout. (Inline, not
+            // a coroutine of its own: each layer of the request path cost a
+            // frame and a resumption per request.)
+            if (buffer_.size() == 0 && !first) {
+                idle_mark idle(listener_.idle(), &stream_.socket());
+                stream_.expires_after(std::chrono::milliseconds(cfg_.idle_timeout_ms));
+                auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
+                if (ec) break;
+                buffer_.commit(n);
+            }
             head_parser head;
-            const auto ec = co_await read_head(head, first);
+            head.header_limit(header_limit_bytes);
+            head.body_limit(std::numeric_limits<std::uint64_t>::max());  // each body mode sets its own
+            stream_.expires_after(std::chrono::milliseconds(cfg_.header_timeout_ms));
+            std::optional<idle_mark> idle;
+            if (first) idle.emplace(listener_.idle(), &stream_.socket());
             first = false;
+            auto [ec, n] = co_await http::async_read_header(stream_, buffer_, head, use_tuple);
+            idle.reset();
             if (ec) {
                 co_await answer_unreadable_head(ec);
                 break;
@@ -200,25 +218,6 @@ public:
     }
 
 private:
-    // Waits for the next request's head: idle until its first byte (the
-    // first request's wait counts as idle too), then the header timeout.
-    asio::awaitable<boost::system::error_code> read_head(head_parser& head, bool first) {
-        if (buffer_.size() == 0 && !first) {
-            idle_mark idle(listener_.idle(), &stream_.socket());
-            stream_.expires_after(std::chrono::milliseconds(cfg_.idle_timeout_ms));
-            auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
-            if (ec) co_return ec;
-            buffer_.commit(n);
-        }
-        head.header_limit(header_limit_bytes);
-        head.body_limit(std::numeric_limits<std::uint64_t>::max());  // each body mode sets its own
-        stream_.expires_after(std::chrono::milliseconds(cfg_.header_timeout_ms));
-        std::optional<idle_mark> idle;
-        if (first) idle.emplace(listener_.idle(), &stream_.socket());
-        auto [ec, n] = co_await http::async_read_header(stream_, buffer_, head, use_tuple);
-        co_return ec;
-    }
-
     // A parse error gets its answer (400, or 431 for a head over the
     // limit); end of stream, a timeout or a reset just ends.
     asio::awaitable<void> answer_unreadable_head(const boost::system::error_code& ec) {
@@ -267,54 +266,24 @@ private:
         return std::nullopt;
     }
 
-    // Reads the body as `row` says into `req` (buffered) or leaves it to the
-    // handler (upload). A route without a body still reads (and drops) one
-    // that comes. Returns the refusal when the body cannot be had (too
-    // large, malformed, slow), with `usable` saying whether the connection
-    // can carry another request; nullopt to go on. `gone`: the client left.
-    struct body_outcome {
-        std::optional<response> refused;
-        bool usable = true;
-        bool gone = false;
-    };
-    asio::awaitable<body_outcome> read_body(const route& row, head_parser& head, request& req,
-                                            answer_context& ctx) {
-        body_outcome out;
-        if (row.body == body_mode::upload || (head.is_done() && row.body != body_mode::buffered)) co_return out;
-        const auto& h = head.get();
-        const std::size_t limit = row.body == body_mode::buffered ? row.body_limit : cfg_.max_body_bytes;
-        if (row.body == body_mode::buffered && expects_continue(h) && !head.is_done() &&
-            !(head.content_length() && *head.content_length() > limit)) {
-            if (!co_await write_continue(stream_, app_)) {
-                out.gone = true;
-                co_return out;
-            }
-        }
-        const bool was_done = head.is_done();
-        auto read = co_await read_buffered_body(stream_, buffer_, head, limit,
-                                                std::chrono::milliseconds(cfg_.body_timeout_ms));
-        ctx.bytes_in = read.bytes_in;
-        if (!read.body) {
-            out.usable = read.connection_usable || was_done;
-            out.refused = error_answer(read.body.error());
-            co_return out;
-        }
-        if (row.body == body_mode::buffered) req.body = std::move(*read.body);
-        co_return out;
+    // Reads a buffered body, or reads (to drop it) one that came to a route
+    // without a body, as the row says. Not a coroutine: the caller awaits
+    // read_buffered_body itself, one frame fewer per request.
+    asio::awaitable<body_read> read_body(const route& row, head_parser& head) {
+        const bool buffered = row.body == body_mode::buffered;
+        const std::size_t limit = buffered ? row.body_limit : cfg_.max_body_bytes;
+        const bool invite = buffered && expects_continue(head.get());
+        const auto timeout = std::chrono::milliseconds(cfg_.body_timeout_ms);
+        return read_buffered_body(stream_, buffer_, head, limit, timeout, invite);
     }
 
-    // Runs the row's handler; an exception is a bug: logged, answered 500.
-    // (Here rather than in a coroutine of its own: each coroutine layer of
-    // the request path cost a frame and a resumption per request.)
-    asio::awaitable<response> call_handler(const route& row, request req, std::string_view path) {
-        handler_result result = make_error(error_code::internal, "internal error");
-        try {
-            result = co_await row.handle(app_, std::move(req));
-        } catch (const std::exception& e) {
-            log_line("error", "request failed", {{"route", printable_text(path)}, {"error", e.what()}});
-        }
-        if (!result) co_return error_answer(result.error());
-        co_return std::move(*result);
+    // The request's context for respond(), and its CORS headers.
+    answer_context context_of(const request& req) const {
+        answer_context ctx;
+        ctx.method = req.method;
+        ctx.path = req.path;
+        listener_.cors().add_answer_headers(req.header("origin"), ctx.extra_headers);
+        return ctx;
     }
 
     // Serves the request whose head was read; false when the connection ends
@@ -322,12 +291,9 @@ private:
     // write). Every answer leaves through the one respond() at the end.
     asio::awaitable<bool> serve_request(head_parser& head) {
         ++app_.counters().requests;
-        answer_context ctx;
         const auto& h = head.get();
         request req = request_of(h, head_copy_);
-        ctx.method = req.method;
-        ctx.path = req.path;
-        listener_.cors().add_answer_headers(req.header("origin"), ctx.extra_headers);
+        answer_context ctx = context_of(req);
         bool keep_alive = h.keep_alive() && !listener_.stopping();
 
         auto found = listener_.routes().find(req.method, req.path);
@@ -341,22 +307,31 @@ private:
             const route& row = *found.row;
             req.params = std::move(found.params);
             if (row.body == body_mode::upload) {
-                const bool expect = expects_continue(h) && !head.is_done();
-                upload.emplace(app_, stream_, buffer_, head, expect);
+                upload.emplace(app_, stream_, buffer_, head, expects_continue(h) && !head.is_done());
                 req.upload = &*upload;
+            } else if (row.body == body_mode::buffered || !head.is_done()) {
+                // A refused body may leave the connection unusable.
+                const bool was_done = head.is_done();
+                auto read = co_await read_body(row, head);
+                ctx.bytes_in = read.bytes_in;
+                body_consumed = read.connection_usable || was_done;
+                if (!read.body) answer = error_answer(read.body.error());
+                else if (row.body == body_mode::buffered) req.body = std::move(*read.body);
             }
-            auto body = co_await read_body(row, head, req, ctx);
-            if (body.gone) co_return false;
-            body_consumed = body.usable;
-            answer = std::move(body.refused);
-            if (!answer) {
-                answer = co_await call_handler(row, std::move(req), ctx.path);
-                body_consumed = true;
-                if (upload) {
-                    ctx.bytes_in = upload->received();
-                    body_consumed = upload->done();
-                    keep_alive = keep_alive && upload->keep_alive();
-                }
+        }
+        if (!answer) {
+            // The handler; an exception is a bug: logged, answered 500.
+            handler_result result = make_error(error_code::internal, "internal error");
+            try {
+                result = co_await found.row->handle(app_, std::move(req));
+            } catch (const std::exception& e) {
+                log_line("error", "request failed", {{"route", printable_text(ctx.path)}, {"error", e.what()}});
+            }
+            answer = result ? std::move(*result) : error_answer(result.error());
+            body_consumed = !upload || upload->done();
+            if (upload) {
+                ctx.bytes_in = upload->received();
+                keep_alive = keep_alive && upload->keep_alive();
             }
         }
         const bool reuse = co_await respond(app_, stream_, std::move(ctx), std::move(*answer),

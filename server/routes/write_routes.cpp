@@ -169,12 +169,12 @@ result<domain::batch_result> decode_events_body(const request& req, body_format 
     return domain::decode_event_list(lines.values, now);
 }
 
-// Stores a decoded batch and answers its acks.
-boost::asio::awaitable<handler_result> store_batch(app& a, domain::batch_result decoded) {
-    if (!decoded.ok()) co_return validation_error(std::move(decoded.violations), false);
-    auto outcome = co_await a.submit(std::move(decoded.events));
-    if (!outcome) co_return outcome.error();
-    co_return json_answer(201, acks_body(*outcome));
+// The answer to a stored batch: 201 with its acks, or why it was not stored.
+// (The handlers await the writer themselves: a coroutine between them and
+// app::submit was a frame more per request.)
+handler_result acks_answer(const boost::system::result<persistence::write_outcome, api_error>& outcome) {
+    if (!outcome) return outcome.error();
+    return json_answer(201, acks_body(*outcome));
 }
 
 }  // namespace
@@ -184,7 +184,9 @@ boost::asio::awaitable<handler_result> post_events(app& a, request req) {
     if (!format) co_return format.error();
     auto decoded = decode_events_body(req, *format, domain::now_unix_ms());
     if (!decoded) co_return decoded.error();
-    co_return co_await store_batch(a, std::move(*decoded));
+    if (!decoded->ok()) co_return validation_error(std::move(decoded->violations), false);
+    auto outcome = co_await a.submit(std::move(decoded->events));
+    co_return acks_answer(outcome);
 }
 
 boost::asio::awaitable<handler_result> post_steps(app& a, request req) {
@@ -206,7 +208,9 @@ boost::asio::awaitable<handler_result> post_steps(app& a, request req) {
         items.push_back(std::move(*body));
     }
     auto decoded = domain::decode_event_list(items, domain::now_unix_ms(), run_id);
-    co_return co_await store_batch(a, std::move(decoded));
+    if (!decoded.ok()) co_return validation_error(std::move(decoded.violations), false);
+    auto outcome = co_await a.submit(std::move(decoded.events));
+    co_return acks_answer(outcome);
 }
 
 boost::asio::awaitable<handler_result> post_run(app& a, request req) {
