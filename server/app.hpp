@@ -39,6 +39,19 @@ namespace obs::server {
 class stream_hub;
 class artifact_service;
 
+// Counts a connection as open (server_counters::open_connections) for as
+// long as the guard lives: an HTTP connection, then a stream it handed over.
+class open_connection_mark {
+public:
+    explicit open_connection_mark(std::uint64_t& open) : open_(open) { ++open_; }
+    ~open_connection_mark() { --open_; }
+    open_connection_mark(const open_connection_mark&) = delete;
+    open_connection_mark& operator=(const open_connection_mark&) = delete;
+
+private:
+    std::uint64_t& open_;
+};
+
 // Answers counted by status class: [0] 1xx-3xx, [1] 4xx, [2] 5xx.
 struct status_counts {
     std::array<std::uint64_t, 3> by_class{};

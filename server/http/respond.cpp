@@ -10,6 +10,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/status.hpp>
@@ -86,6 +88,16 @@ asio::awaitable<std::optional<std::size_t>> write_streamed(app& a, boost::beast:
     co_return sent;
 }
 
+// A stream's life after its head, on a coroutine of its own and counted as
+// an open connection: the connection that served the request then ends and
+// frees its buffers, parser and frames (about 5 KB a stream, measured with
+// massif) instead of holding them for as long as the client listens.
+asio::awaitable<void> run_stream(app& a, std::function<asio::awaitable<void>(asio::ip::tcp::socket, std::string)> run,
+                                 asio::ip::tcp::socket socket, std::string head) {
+    open_connection_mark counted(a.counters().open_connections);
+    co_await run(std::move(socket), std::move(head));
+}
+
 }  // namespace
 
 std::string format_response_head(unsigned status, std::string_view content_type, const header_list& headers,
@@ -141,8 +153,8 @@ asio::awaitable<bool> respond(app& a, boost::beast::tcp_stream& stream, answer_c
     count_and_log(a, ctx, 200, 0);
     stream.expires_never();
     auto socket = stream.release_socket();
-    auto run = std::move(takeover.run);
-    co_await run(std::move(socket), std::move(head));
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, run_stream(a, std::move(takeover.run), std::move(socket), std::move(head)), asio::detached);
     co_return false;
 }
 

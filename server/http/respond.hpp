@@ -30,7 +30,8 @@ struct answer_context {
 // Writes `r` on `stream`, counts and logs it. `keep_alive`: the connection
 // may carry another request after this answer (else `Connection: close`).
 // Returns true when it may (keep_alive and the write succeeded); always false
-// after a takeover, which owns the socket from then on.
+// after a takeover, which owns the socket from then on and runs on a
+// coroutine of its own (the connection ends).
 boost::asio::awaitable<bool> respond(app& a, boost::beast::tcp_stream& stream, answer_context ctx, response r,
                                      bool keep_alive);
 

@@ -38,13 +38,6 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t header_limit_bytes = 16 * 1024;
 
-// Counts the connection as open for as long as the session lives.
-struct connection_count {
-    server_counters& c;
-    explicit connection_count(server_counters& counters) : c(counters) { ++c.open_connections; }
-    ~connection_count() { --c.open_connections; }
-};
-
 // Marks a socket idle (closable by shutdown) for the guard's lifetime.
 struct idle_mark {
     std::unordered_set<tcp::socket*>& set;
@@ -181,7 +174,7 @@ std::string access_token_of(std::string_view target) {
 class connection {
 public:
     connection(app& a, http_listener& listener, tcp::socket socket)
-        : counted_(a.counters()), app_(a), listener_(listener), cfg_(a.cfg()), stream_(std::move(socket)) {}
+        : counted_(a.counters().open_connections), app_(a), listener_(listener), cfg_(a.cfg()), stream_(std::move(socket)) {}
 
     asio::awaitable<void> serve() {
         bool first = true;
@@ -340,7 +333,7 @@ private:
         co_return reuse && body_consumed;
     }
 
-    connection_count counted_;  // first in, last out: counts the whole connection
+    open_connection_mark counted_;  // first in, last out: counts the whole connection
     app& app_;
     http_listener& listener_;
     const config& cfg_;
