@@ -3,17 +3,18 @@
 // pass the limit, so a bomb never costs more than the limit in memory.
 #include "server/http/body.hpp"
 
+#include "server/http/header_text.hpp"
 #include "server/http/respond.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <memory>
 
 namespace obs::server {
@@ -21,14 +22,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 namespace {
-
-std::string lower_trimmed(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 api_error too_large(std::size_t limit) {
     return make_error(error_code::too_large, "body is larger than the limit of " + std::to_string(limit) + " bytes");
@@ -69,9 +62,9 @@ bool parse_from_buffer(http::request_parser<http::string_body>& parser, boost::b
 }  // namespace
 
 body_coding coding_of(std::string_view content_encoding) {
-    const std::string coding = lower_trimmed(content_encoding);
-    if (coding.empty() || coding == "identity") return body_coding::identity;
-    if (coding == "gzip" || coding == "x-gzip") return body_coding::gzip;
+    const std::string_view coding = trim_ows(content_encoding);
+    if (coding.empty() || boost::beast::iequals(coding, "identity")) return body_coding::identity;
+    if (boost::beast::iequals(coding, "gzip") || boost::beast::iequals(coding, "x-gzip")) return body_coding::gzip;
     return body_coding::unsupported;
 }
 

@@ -9,6 +9,7 @@
 
 #include "server/app.hpp"
 #include "server/http/body.hpp"
+#include "server/http/header_text.hpp"
 #include "server/http/listener.hpp"
 #include "server/http/query.hpp"
 #include "server/http/respond.hpp"
@@ -53,10 +54,7 @@ bool is_parse_error(const boost::system::error_code& ec) {
 // The last coding of a Transfer-Encoding value ("gzip, chunked" -> "chunked").
 std::string_view last_coding(std::string_view value) {
     const auto comma = value.rfind(',');
-    auto last = comma == std::string_view::npos ? value : value.substr(comma + 1);
-    while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
-    while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
-    return last;
+    return trim_ows(comma == std::string_view::npos ? value : value.substr(comma + 1));
 }
 
 // The client asked for an interim 100 Continue before its body.

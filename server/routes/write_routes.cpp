@@ -9,8 +9,10 @@
 #include "domain/validation.hpp"
 #include "persistence/queries.hpp"
 #include "server/app.hpp"
+#include "server/http/header_text.hpp"
 #include "server/routes/routes.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -27,22 +29,11 @@ using result = boost::system::result<T, api_error>;
 
 enum class body_format { json, ndjson };
 
-// The media type of a Content-Type value, lower-cased, without parameters.
-std::string media_type(std::string_view content_type) {
-    auto semi = content_type.find(';');
-    auto type = content_type.substr(0, semi);
-    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-    std::string lower(type);
-    for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    return lower;
-}
-
 result<body_format> require_format(const request& req, bool ndjson_allowed) {
     const std::string_view sent = req.header("content-type").value_or("");
-    auto type = media_type(sent);
-    if (type == "application/json") return body_format::json;
-    if (ndjson_allowed && type == "application/x-ndjson") return body_format::ndjson;
+    const std::string_view type = media_type_of(sent);
+    if (boost::beast::iequals(type, "application/json")) return body_format::json;
+    if (ndjson_allowed && boost::beast::iequals(type, "application/x-ndjson")) return body_format::ndjson;
     return make_error(error_code::unsupported_media_type,
                       std::string("Content-Type must be application/json") +
                           (ndjson_allowed ? " or application/x-ndjson" : "") +

@@ -3,8 +3,11 @@
 // checks an asset route needs (conditional GET, gzip).
 #include "server/web/web_assets.hpp"
 
+#include "server/http/header_text.hpp"
+
+#include <boost/beast/core/string.hpp>
+
 #include <algorithm>
-#include <cctype>
 
 namespace obs::web {
 
@@ -19,25 +22,13 @@ std::span<const web_asset> web_assets() { return embedded::embedded_files(); }
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    return true;
-}
 
 // Calls fn(entry) for each trimmed, non-empty comma-separated entry.
 template <class F>
 void for_each_entry(std::string_view list, F fn) {
     while (!list.empty()) {
         auto comma = list.find(',');
-        auto entry = trim(list.substr(0, comma));
+        auto entry = obs::server::trim_ows(list.substr(0, comma));
         if (!entry.empty()) fn(entry);
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);
@@ -48,9 +39,9 @@ void for_each_entry(std::string_view list, F fn) {
 bool q_is_zero(std::string_view params) {
     while (!params.empty()) {
         auto semi = params.find(';');
-        auto p = trim(params.substr(0, semi));
+        auto p = obs::server::trim_ows(params.substr(0, semi));
         if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-            auto v = trim(p.substr(2));
+            auto v = obs::server::trim_ows(p.substr(2));
             if (v.empty() || v[0] != '0') return false;
             for (char c : v.substr(1))
                 if (c != '.' && c != '0') return false;
@@ -79,10 +70,10 @@ bool accepts_gzip(std::string_view accept_encoding) {
     int gzip = -1, star = -1;  // -1 absent, 0 refused, 1 accepted
     for_each_entry(accept_encoding, [&](std::string_view entry) {
         auto semi = entry.find(';');
-        auto coding = trim(entry.substr(0, semi));
+        auto coding = obs::server::trim_ows(entry.substr(0, semi));
         auto params = semi == std::string_view::npos ? std::string_view{} : entry.substr(semi + 1);
         const int ok = q_is_zero(params) ? 0 : 1;
-        if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) gzip = std::max(gzip, ok);
+        if (boost::beast::iequals(coding, "gzip") || boost::beast::iequals(coding, "x-gzip")) gzip = std::max(gzip, ok);
         else if (coding == "*") star = ok;
     });
     return gzip >= 0 ? gzip == 1 : star == 1;
