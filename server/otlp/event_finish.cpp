@@ -225,25 +225,24 @@ bool envelope_keeps_rules(const event_draft& d) {
 // (its ids need no escaping).
 void write_payload_and_fingerprint(const event_draft& d, domain::event& ev) {
     // Buffers per thread, kept: the canonical text is only hashed.
-    thread_local std::string canonical_text, ts;
-    canonical_text.clear();
+    thread_local std::string canonical_room, ts;
     ts.clear();
     domain::append_rfc3339_ms(ts, d.ts_ms);
+    text_out canonical(canonical_room, text_out::scratch);
+    append_plain_key(canonical, "{\"id\":", d.id);
+    if (d.node) append_key(canonical, ",\"node\":", *d.node);
+    if (d.parent_id) append_plain_key(canonical, ",\"parent_id\":", *d.parent_id);
+    canonical.put(",\"payload\":");
+    ev.payload_json.reserve(256);
     {
-        text_out canonical(canonical_text);
-        append_plain_key(canonical, "{\"id\":", d.id);
-        if (d.node) append_key(canonical, ",\"node\":", *d.node);
-        if (d.parent_id) append_plain_key(canonical, ",\"parent_id\":", *d.parent_id);
-        canonical.put(",\"payload\":");
-        ev.payload_json.reserve(256);
         text_out payload(ev.payload_json);
         append_both(payload, canonical, d.payload);
-        append_plain_key(canonical, ",\"run_id\":", d.run_id);
-        append_plain_key(canonical, ",\"ts\":", ts);
-        append_plain_key(canonical, ",\"type\":", domain::to_string(d.type));
-        canonical.put('}');
     }
-    ev.fingerprint = domain::sha256_hex(canonical_text);
+    append_plain_key(canonical, ",\"run_id\":", d.run_id);
+    append_plain_key(canonical, ",\"ts\":", ts);
+    append_plain_key(canonical, ",\"type\":", domain::to_string(d.type));
+    canonical.put('}');
+    ev.fingerprint = domain::sha256_hex(canonical.view(0));
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 // are calls into the shared library (it is an extern template) that check
 // the capacity each time; here the string is grown ahead of the text, and
 // appending is an inline bounds check and a copy. The string holds exactly
-// the text again once the text_out is gone.
+// the text again once the text_out is gone, unless it was made over a
+// scratch string (text_out::scratch), whose bytes are only room to write in
+// and stay as they are (a string emptied and grown again for every text
+// would have its new room zero-filled each time).
 //
 // Thread-safety: none; one text_out per string at a time.
 #pragma once
@@ -24,7 +27,14 @@ public:
         s_.resize(s_.capacity());  // the room it has already
         refresh();
     }
-    ~text_out() { s_.resize(len_); }
+    // Writes from the start of `s`, whose size is the room to write in; the
+    // text is view(0) while this text_out lives.
+    struct scratch_tag {};
+    static constexpr scratch_tag scratch{};
+    text_out(std::string& s, scratch_tag) : s_(s), keep_size_(true) { refresh(); }
+    ~text_out() {
+        if (!keep_size_) s_.resize(len_);
+    }
     text_out(const text_out&) = delete;
     text_out& operator=(const text_out&) = delete;
 
@@ -64,6 +74,7 @@ private:
     }
 
     std::string& s_;
+    bool keep_size_ = false;
     char* data_ = nullptr;
     std::size_t len_ = 0;
     std::size_t cap_ = 0;
