@@ -4,6 +4,7 @@
 #include "domain/artifact_name.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace obs::domain {
 
@@ -11,6 +12,13 @@ bool is_valid_utf8(std::string_view text) {
     const auto* p = reinterpret_cast<const unsigned char*>(text.data());
     const auto* end = p + text.size();
     while (p < end) {
+        // Eight ASCII bytes at a time: most text (ids, attribute keys and
+        // values of OTLP spans, which are all checked) is ASCII only.
+        std::uint64_t word;
+        if (end - p >= 8 && (std::memcpy(&word, p, 8), (word & 0x8080808080808080ull) == 0)) {
+            p += 8;
+            continue;
+        }
         const unsigned char lead = *p;
         if (lead < 0x80) {
             ++p;

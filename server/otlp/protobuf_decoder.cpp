@@ -265,7 +265,7 @@ bool decoder::key_value(std::string_view bytes, attribute_map& out, std::size_t 
         }
     }
     if (!finish(r, "KeyValue")) return false;
-    out[key] = std::move(value);
+    out.insert_or_assign(key, std::move(value));  // a key given twice keeps its last value
     return true;
 }
 

@@ -23,6 +23,7 @@
 #include "domain/validation.hpp"
 #include "server/otlp/conventions.hpp"
 #include "server/otlp/event_finish.hpp"
+#include "server/otlp/span_steps.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -38,9 +39,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_messages = 3;  // rejected spans named in error_message
-// Room for every field of a payload (at most 8 per type) and of the run's
-// metadata (4): objects built once, without a rehash as they fill.
-constexpr std::size_t payload_fields = 8;
 
 // Empties the drafts of a span, whose payloads live in the span's arena,
 // before that arena goes (declared after it).
@@ -85,6 +83,15 @@ std::string clip_utf8(std::string text, std::size_t limit) {
     return text;
 }
 
+// The span id's primary event id, "otel-<trace id>-<span id>", with room
+// for the role suffixes appended to it.
+std::string primary_id(const std::string& trace_id, const std::string& span_id) {
+    std::string id;
+    id.reserve(5 + trace_id.size() + 1 + span_id.size() + 16);
+    id.append("otel-").append(trace_id).append(1, '-').append(span_id);
+    return id;
+}
+
 // The state of mapping one request.
 class mapper {
 public:
@@ -92,188 +99,52 @@ public:
     export_result run();
 
 private:
-    struct span_context {
-        const span& s;
-        const attribute_map& resource;
-        std::string run_id;
-        std::string primary;  // the primary event id
-        std::optional<std::string> node;
-        std::optional<std::string> parent;  // the parent span's primary id
-        std::int64_t start_ms;
-        std::int64_t end_ms;
-    };
-
-    // One event of the span: its envelope and `payload` (built on sp_).
-    event_draft draft(const span_context& c, std::string id, domain::event_type type, std::int64_t ts_ms,
-                      const std::optional<std::string>& parent, const std::string& run_id,
-                      json::object payload) const;
-    void map_span(const span& s, const attribute_map& resource, std::vector<event_draft>& out);
-    void add_run_start(const span_context& c, std::string id, const std::string& run_id,
-                       const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const;
-    void add_run_end(const span_context& c, const std::string& run_id, std::vector<event_draft>& out) const;
-    void add_errors(const span_context& c, std::vector<event_draft>& out) const;
+    span_context context_of(const span& s, const attribute_map& resource, const std::optional<std::string>& node);
+    // Maps `s` into result_ or rejects it; `i` is its index in the request.
+    void map_or_reject(std::size_t i, const span& s, const attribute_map& resource,
+                       const std::optional<std::string>& node);
+    // Why `s` cannot be mapped, or null when it can.
+    const char* fault_of(const span& s) const;
     void reject(std::size_t index, const span& s, const std::string& why);
-    std::string run_of(const span& s) const;
+    const std::string& run_of(const span& s);
 
     const trace_request& request_;
     std::int64_t now_ms_;
     std::unordered_map<std::string, std::string> conversation_runs_;  // trace id -> conversation id
+    // The run of the last trace seen: the spans of a request mostly share
+    // one trace, whose run id is then made once.
+    std::string last_trace_, last_trace_run_;
     // The memory of the JSON built for the span being mapped: an arena
     // emptied after each span (its events keep only std::string copies), as
     // most of the mapping's time went to allocating and freeing small nodes.
     json::storage_ptr sp_;
+    std::vector<event_draft> drafts_;  // one span's events; kept for its capacity, emptied after each span
+    std::vector<domain::violation> violations_;
     export_result result_;
     std::size_t messages_ = 0;
 };
 
-std::string mapper::run_of(const span& s) const {
-    const auto it = conversation_runs_.find(s.trace_id);
-    return it != conversation_runs_.end() ? it->second : trace_run_id(s.trace_id);
-}
-
-event_draft mapper::draft(const span_context& c, std::string id, domain::event_type type, std::int64_t ts_ms,
-                          const std::optional<std::string>& parent, const std::string& run_id,
-                          json::object payload) const {
-    // Constructed, not assigned: the payload keeps its arena (an assigned
-    // json::value would copy it to the heap).
-    return event_draft{std::move(id), run_id, type, ts_ms, c.node, parent, json::value(std::move(payload))};
-}
-
-void mapper::add_run_start(const span_context& c, std::string id, const std::string& run_id,
-                           const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const {
-    const auto& a = c.s.attributes;
-    json::object payload(payload_fields, sp_);
-    payload["name"] = text_attribute(a, {"gen_ai.agent.name"}).value_or(c.s.name.empty() ? "trace" : c.s.name);
-    payload["agent"] = text_attribute(a, {"gen_ai.agent.name", "gen_ai.agent.id"})
-                           .value_or(text_attribute(c.resource, {"service.name"}).value_or("unknown"));
-    if (parent_run) payload["parent_run_id"] = *parent_run;
-    json::object metadata(payload_fields, sp_);
-    metadata["otel.trace_id"] = c.s.trace_id;
-    metadata["otel.span_id"] = c.s.span_id;
-    if (auto conversation = text_attribute(a, {"gen_ai.conversation.id"}))
-        metadata["gen_ai.conversation.id"] = *conversation;
-    if (auto service = text_attribute(c.resource, {"service.name"})) metadata["service.name"] = *service;
-    payload["metadata"] = std::move(metadata);
-    out.push_back(draft(c, std::move(id), domain::event_type::run_started, c.start_ms, std::nullopt, run_id,
-                        std::move(payload)));
-}
-
-void mapper::add_run_end(const span_context& c, const std::string& run_id, std::vector<event_draft>& out) const {
-    json::object payload(payload_fields, sp_);
-    payload["status"] = c.s.status == static_cast<int>(status_code::error) ? "failed" : "succeeded";
-    if (!c.s.status_message.empty()) payload["summary"] = c.s.status_message;
-    out.push_back(draft(c, c.primary + "-end", domain::event_type::run_finished, c.end_ms, std::nullopt, run_id,
-                        std::move(payload)));
-}
-
-void mapper::add_errors(const span_context& c, std::vector<event_draft>& out) const {
-    std::size_t exceptions = 0;
-    for (const auto& ev : c.s.events) {
-        if (ev.name != "exception") continue;
-        json::object payload(payload_fields, sp_);
-        payload["kind"] = text_attribute(ev.attributes, {"exception.type"}).value_or("exception");
-        payload["message"] = text_attribute(ev.attributes, {"exception.message"})
-                                 .value_or(c.s.status_message.empty() ? "exception" : c.s.status_message);
-        if (auto stack = text_attribute(ev.attributes, {"exception.stacktrace"})) payload["stack"] = *stack;
-        out.push_back(draft(c, c.primary + "-exception-" + std::to_string(exceptions++), domain::event_type::error,
-                            to_ms(ev.time_unix_nano, c.end_ms), c.primary, c.run_id, std::move(payload)));
+const std::string& mapper::run_of(const span& s) {
+    if (const auto it = conversation_runs_.find(s.trace_id); it != conversation_runs_.end()) return it->second;
+    if (last_trace_run_.empty() || last_trace_ != s.trace_id) {
+        last_trace_ = s.trace_id;
+        last_trace_run_ = trace_run_id(s.trace_id);
     }
-    if (exceptions > 0 || c.s.status != static_cast<int>(status_code::error)) return;
-    json::object payload(payload_fields, sp_);
-    payload["kind"] = text_attribute(c.s.attributes, {"error.type"}).value_or("span_error");
-    payload["message"] = c.s.status_message.empty() ? "span " + c.s.name + " ended with status ERROR"
-                                                    : c.s.status_message;
-    out.push_back(
-        draft(c, c.primary + "-error", domain::event_type::error, c.end_ms, c.primary, c.run_id, std::move(payload)));
+    return last_trace_run_;
 }
 
-void mapper::map_span(const span& s, const attribute_map& resource, std::vector<event_draft>& out) {
-    const std::string prefix = "otel-" + s.trace_id + "-";
-    span_context c{s,
-                   resource,
-                   run_of(s),
-                   prefix + s.span_id,
-                   std::nullopt,
-                   std::nullopt,
-                   to_ms(s.start_time_unix_nano, now_ms_),
-                   0};
+span_context mapper::context_of(const span& s, const attribute_map& resource,
+                                 const std::optional<std::string>& node) {
+    span_context c{s, resource, node, run_of(s), primary_id(s.trace_id, s.span_id), std::nullopt};
+    c.start_ms = to_ms(s.start_time_unix_nano, now_ms_);
     c.end_ms = s.end_time_unix_nano == 0 ? c.start_ms : to_ms(s.end_time_unix_nano, now_ms_);
-    if (auto node = text_attribute(resource, {"service.instance.id", "service.name"}))
-        c.node = clip_utf8(std::move(*node), domain::max_node_length);
-    const bool root = s.parent_span_id.empty();
-    if (!root) c.parent = prefix + s.parent_span_id;
-    const std::int64_t duration_ms = c.end_ms > c.start_ms ? c.end_ms - c.start_ms : 0;
-    const span_role role = classify(s);
-    const bool failed = s.status == static_cast<int>(status_code::error);
-    bool has_exception = false;
-    for (const auto& ev : s.events) has_exception |= ev.name == "exception";
-
-    if (role == span_role::agent && root) {
-        add_run_start(c, c.primary, c.run_id, std::nullopt, out);
-        add_errors(c, out);
-        add_run_end(c, c.run_id, out);
-        return;
-    }
-    if (root) add_run_start(c, c.primary + "-run", c.run_id, std::nullopt, out);
-
-    const auto& a = s.attributes;
-    json::object payload(payload_fields, sp_);
-    domain::event_type type = domain::event_type::span;
-    if (role == span_role::llm) {
-        type = domain::event_type::llm_call;
-        payload["model"] = text_attribute(a, {"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"})
-                               .value_or("unknown");
-        if (auto provider = text_attribute(a, {"gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"}))
-            payload["provider"] = *provider;
-        if (auto n = count_attribute(a, {"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-                                         "llm.token_count.prompt"}))
-            payload["input_tokens"] = *n;
-        if (auto n = count_attribute(a, {"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                                         "llm.token_count.completion"}))
-            payload["output_tokens"] = *n;
-        payload["latency_ms"] = duration_ms;
-        if (auto prompt = prompt_of(s, sp_)) payload["prompt"] = std::move(*prompt);
-        if (auto completion = completion_of(s)) payload["completion"] = *completion;
-    } else if (role == span_role::tool) {
-        type = domain::event_type::tool_call;
-        const std::string call_id = text_attribute(a, {"gen_ai.tool.call.id", "tool_call.id"}).value_or(s.span_id);
-        payload["tool"] = text_attribute(a, {"gen_ai.tool.name", "tool.name"}).value_or(s.name);
-        payload["call_id"] = call_id;
-        json::value arguments = json::object(sp_);
-        if (auto text = text_attribute(a, {"gen_ai.tool.call.arguments", "tool.parameters", "input.value"})) {
-            arguments = json_or_text(*text, sp_);
-            if (!arguments.is_object()) arguments = json::object({{"input", std::move(arguments)}}, sp_);
-        }
-        payload["arguments"] = std::move(arguments);
-    } else {
-        payload["name"] = s.name.empty() ? "span" : s.name;
-        payload["kind"] = kind_name(s.kind);
-        payload["status"] = status_name(s.status);
-        payload["duration_ms"] = duration_ms;
-        payload["attributes"] = a;
-    }
-    out.push_back(draft(c, c.primary, type, c.start_ms, c.parent, c.run_id, std::move(payload)));
-
-    if (role == span_role::tool) {
-        json::object result(payload_fields, sp_);
-        result["call_id"] = out.back().payload.as_object().at("call_id");
-        if (auto text = text_attribute(a, {"gen_ai.tool.call.result", "output.value"}))
-            result["output"] = json_or_text(*text, sp_);
-        else
-            result["output"] = s.status_message.empty() ? json::value(nullptr) : json::value(s.status_message);
-        result["is_error"] = failed || has_exception;
-        result["duration_ms"] = duration_ms;
-        out.push_back(draft(c, c.primary + "-result", domain::event_type::tool_result, c.end_ms, c.primary, c.run_id,
-                            std::move(result)));
-    }
-    add_errors(c, out);
-    if (role == span_role::agent) {  // nested: a child run of the trace's run
-        const std::string child_run = prefix + s.span_id;
-        add_run_start(c, c.primary + "-run", child_run, c.run_id, out);
-        add_run_end(c, child_run, out);
-    } else if (root) {
-        add_run_end(c, c.run_id, out);
-    }
+    c.duration_ms = c.end_ms > c.start_ms ? c.end_ms - c.start_ms : 0;
+    c.root = s.parent_span_id.empty();
+    if (!c.root) c.parent = primary_id(s.trace_id, s.parent_span_id);
+    c.role = classify(s);
+    c.failed = s.status == static_cast<int>(status_code::error);
+    for (const auto& ev : s.events) c.has_exception |= ev.name == "exception";
+    return c;
 }
 
 void mapper::reject(std::size_t index, const span& s, const std::string& why) {
@@ -290,6 +161,42 @@ void mapper::reject(std::size_t index, const span& s, const std::string& why) {
     ++messages_;
 }
 
+const char* mapper::fault_of(const span& s) const {
+    if (!is_hex_id(s.trace_id, 32)) return "trace id is not 32 hex digits (16 bytes, not all zero)";
+    if (!is_hex_id(s.span_id, 16)) return "span id is not 16 hex digits (8 bytes, not all zero)";
+    if (!s.parent_span_id.empty() && !is_hex_id(s.parent_span_id, 16)) return "parent span id is not 16 hex digits";
+    return nullptr;
+}
+
+void mapper::map_or_reject(std::size_t i, const span& s, const attribute_map& resource,
+                           const std::optional<std::string>& node) {
+    if (to_ms(s.start_time_unix_nano, 0) >= domain::rfc3339_ms_limit ||
+        to_ms(s.end_time_unix_nano, 0) >= domain::rfc3339_ms_limit) {
+        reject(i, s, "time past the year 9999");
+        return;
+    }
+    alignas(std::max_align_t) unsigned char arena_buffer[16384];
+    json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
+    sp_ = json::storage_ptr(&arena);
+    const drafts_clearer clear_drafts{drafts_};  // after the arena: runs before it goes, on every path
+    span_steps(sp_).add_all(context_of(s, resource, node), drafts_);
+    // The span's events go straight to the result and are taken back if one
+    // of them is invalid: no second move of each event.
+    const std::size_t first = result_.events.size();
+    violations_.clear();
+    for (auto& d : drafts_) {
+        if (auto ev = finish_event(d, now_ms_, violations_)) result_.events.push_back(std::move(*ev));
+        if (!violations_.empty()) break;
+    }
+    sp_ = {};
+    if (!violations_.empty()) {
+        result_.events.resize(first);
+        reject(i, s, violations_.front().path + " " + violations_.front().message);
+        return;
+    }
+    ++result_.accepted_spans;
+}
+
 export_result mapper::run() {
     for (const auto& group : request_.resources)
         for (const auto& s : group.spans)
@@ -303,50 +210,19 @@ export_result mapper::run() {
     // The spans mapped, by trace id and span id (views into the request).
     std::unordered_set<span_key, span_key_hash> seen;
     seen.reserve(request_.span_count);
-    std::vector<domain::violation> violations;
     std::size_t index = 0;
-    alignas(std::max_align_t) unsigned char arena_buffer[16384];
-    std::vector<event_draft> drafts;  // one span's events; kept for its capacity, emptied after each span
     for (const auto& group : request_.resources) {
+        // The events' node: the same for every span of the resource.
+        std::optional<std::string> node = text_attribute(group.resource, {"service.instance.id", "service.name"});
+        if (node) node = clip_utf8(std::move(*node), domain::max_node_length);
         for (const auto& s : group.spans) {
             const std::size_t i = index++;
-            if (!is_hex_id(s.trace_id, 32)) {
-                reject(i, s, "trace id is not 32 hex digits (16 bytes, not all zero)");
-                continue;
-            }
-            if (!is_hex_id(s.span_id, 16)) {
-                reject(i, s, "span id is not 16 hex digits (8 bytes, not all zero)");
-                continue;
-            }
-            if (!s.parent_span_id.empty() && !is_hex_id(s.parent_span_id, 16)) {
-                reject(i, s, "parent span id is not 16 hex digits");
+            if (const char* fault = fault_of(s)) {
+                reject(i, s, fault);
                 continue;
             }
             if (!seen.insert(span_key{s.trace_id, s.span_id}).second) continue;
-            if (to_ms(s.start_time_unix_nano, 0) >= domain::rfc3339_ms_limit ||
-                to_ms(s.end_time_unix_nano, 0) >= domain::rfc3339_ms_limit) {
-                reject(i, s, "time past the year 9999");
-                continue;
-            }
-            json::monotonic_resource arena(arena_buffer, sizeof arena_buffer);
-            sp_ = json::storage_ptr(&arena);
-            const drafts_clearer clear_drafts{drafts};  // after the arena: runs before it goes, on every path
-            map_span(s, group.resource, drafts);
-            // The span's events go straight to the result and are taken
-            // back if one of them is invalid: no second move of each event.
-            const std::size_t first = result_.events.size();
-            violations.clear();
-            for (auto& d : drafts) {
-                if (auto ev = finish_event(d, now_ms_, violations)) result_.events.push_back(std::move(*ev));
-                if (!violations.empty()) break;
-            }
-            sp_ = {};
-            if (!violations.empty()) {
-                result_.events.resize(first);
-                reject(i, s, violations.front().path + " " + violations.front().message);
-                continue;
-            }
-            ++result_.accepted_spans;
+            map_or_reject(i, s, group.resource, node);
         }
     }
     return std::move(result_);
