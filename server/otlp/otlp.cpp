@@ -4,35 +4,20 @@
 #include "server/otlp/otlp.hpp"
 
 #include "domain/event.hpp"
+#include "server/http/header_text.hpp"
 #include "server/otlp/json_decoder.hpp"
 #include "server/otlp/protobuf_decoder.hpp"
 #include "server/otlp/wire_reader.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json/monotonic_resource.hpp>
 
 namespace obs::otlp {
 
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-}  // namespace
-
 std::optional<encoding> encoding_of(std::string_view content_type) {
-    std::string_view type = content_type.substr(0, content_type.find(';'));
-    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-    if (iequals(type, "application/json")) return encoding::json;
-    if (iequals(type, "application/x-protobuf")) return encoding::protobuf;
+    const std::string_view type = server::media_type_of(content_type);
+    if (boost::beast::iequals(type, "application/json")) return encoding::json;
+    if (boost::beast::iequals(type, "application/x-protobuf")) return encoding::protobuf;
     return std::nullopt;
 }
 
