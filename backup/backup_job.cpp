@@ -42,6 +42,7 @@ constexpr int backup_worker_max_nice = 19;
 // run() coroutine so that either may go first at shutdown.
 struct backup_runner::active_state {
     bool running = false;
+    std::function<void(bool)> on_busy;  // the constructor's, called as running changes
     std::shared_ptr<archive_producer> producer;
     part_channel* channel = nullptr;  // valid while the upload runs (io thread)
 };
@@ -92,8 +93,9 @@ std::string backup_key(const std::string& prefix, std::int64_t unix_ms) {
     return prefix + "observability-" + stamp + ".tar.gz";
 }
 
-backup_runner::backup_runner(asio::any_io_executor io)
+backup_runner::backup_runner(asio::any_io_executor io, std::function<void(bool)> on_busy)
     : io_(io), http_(io), active_(std::make_shared<active_state>()) {
+    active_->on_busy = std::move(on_busy);
     // The worker compresses for many seconds on the cores that serve the
     // agents, whose machines are busy. SCHED_IDLE starved it there (a
     // backup of 93 MB had had 2 CPU-seconds in 4 minutes beside a compile on
@@ -137,10 +139,12 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
         co_return out;
     }
     active->running = true;
+    if (active->on_busy) active->on_busy(true);
     struct running_reset {
         std::shared_ptr<active_state> state;
         ~running_reset() {
             state->running = false;
+            if (state->on_busy) state->on_busy(false);
             state->producer.reset();
             state->channel = nullptr;
         }

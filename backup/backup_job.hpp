@@ -112,7 +112,10 @@ std::string backup_key(const std::string& prefix, std::int64_t unix_ms);
 class backup_runner {
 public:
     // REQUIRES: `io` is the io thread's executor (single-threaded).
-    explicit backup_runner(boost::asio::any_io_executor io);
+    // `on_busy`, when set, is called on the io thread with true as a backup
+    // starts and false as it ends (the server makes its writer's wakeups
+    // preempt meanwhile: event_writer::set_prompt_wakeups).
+    explicit backup_runner(boost::asio::any_io_executor io, std::function<void(bool)> on_busy = {});
     // Stops a backup in progress (its worker is told to stop) and joins the worker.
     ~backup_runner();
     backup_runner(const backup_runner&) = delete;

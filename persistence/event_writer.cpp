@@ -41,13 +41,17 @@
 
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 namespace obs::persistence {
 
 namespace {
 
-// Makes the calling thread (the writer) SCHED_BATCH: the kernel then does
-// not let its wakeups preempt the running thread. When the io thread and
+// Makes the writer thread `tid` (0: the calling thread) SCHED_BATCH, or
+// SCHED_OTHER when `batch` is false (see event_writer::set_prompt_wakeups).
+// As a batch thread, the kernel does not let its wakeups preempt the
+// running thread. When the io thread and
 // the writer share a core (the benchmark pins the server to one; any busy
 // machine may), each submit woke the writer, which preempted the io thread
 // to commit a group of one request; as a batch thread it runs when the io
@@ -55,10 +59,11 @@ namespace {
 // Measured on one core: single-event POSTs from 16-18k to 25-32k requests/s
 // (with completion_inbox), batches of 100 about 10% more events/s. On a
 // machine with a core to spare it changes nothing. Failing is harmless.
-void yield_to_io_thread_on_wakeup() {
+void set_writer_policy(pid_t tid, bool batch) {
     sched_param param{};
-    if (sched_setscheduler(0, SCHED_BATCH, &param) != 0) {
-        std::fprintf(stderr, "event_writer: could not make the writer thread SCHED_BATCH (errno %d)\n", errno);
+    if (sched_setscheduler(tid, batch ? SCHED_BATCH : SCHED_OTHER, &param) != 0) {
+        std::fprintf(stderr, "event_writer: could not make the writer thread %s (errno %d)\n",
+                     batch ? "SCHED_BATCH" : "SCHED_OTHER", errno);
     }
 }
 
@@ -106,7 +111,8 @@ struct event_writer::impl {
     }
 
     void run_writer() {
-        yield_to_io_thread_on_wakeup();
+        writer_tid.store(::gettid());
+        set_writer_policy(0, !prompt_wakeups.load());
         std::vector<write_request> group;
         for (;;) {
             std::size_t events = 0;
@@ -272,6 +278,8 @@ struct event_writer::impl {
     bool started = false;
     bool stopped = false;
     std::thread writer_thread;
+    std::atomic<pid_t> writer_tid{0};        // 0 until the thread runs
+    std::atomic<bool> prompt_wakeups{false};  // see set_prompt_wakeups
 
     std::atomic<std::int64_t> last_offset{0};
     std::atomic<std::uint64_t> groups_committed{0};
@@ -328,6 +336,12 @@ bool event_writer::try_submit_job(job j) {
 void event_writer::stop() { impl_->stop(); }
 
 std::int64_t event_writer::last_offset() const { return impl_->last_offset.load(); }
+
+void event_writer::set_prompt_wakeups(bool on) {
+    impl_->prompt_wakeups.store(on);
+    // Before the thread runs, it reads the flag itself when it starts.
+    if (const pid_t tid = impl_->writer_tid.load(); tid != 0) set_writer_policy(tid, !on);
+}
 
 std::size_t event_writer::queue_depth() const {
     std::lock_guard lk(impl_->mu);

@@ -85,7 +85,7 @@ int serve(server::config cfg) {
     // completions in the order the one writer thread pushed them, once a group.
     auto inbox = std::make_shared<server::completion_inbox>(io.get_executor());
     server::artifact_service artifacts(io, server::effective_data_dir(cfg), cfg.max_artifact_bytes);
-    backup::backup_runner backups(io.get_executor());
+    backup::backup_runner backups(io.get_executor(), [&writer](bool busy) { writer.set_prompt_wakeups(busy); });
     server::recall_last_backup(cfg, backups.stats());
 
     const server::route_table routes = server::build_route_table(cfg);

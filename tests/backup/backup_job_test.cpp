@@ -21,6 +21,7 @@
 #include <atomic>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 using namespace obs::backup;
 using namespace obs::backup::test;
@@ -149,7 +150,8 @@ BOOST_AUTO_TEST_CASE(a_second_backup_while_one_runs_is_busy) {
     shared_fixture& f = shared();
     temp_dir work;
     asio::io_context io;
-    backup_runner runner(io.get_executor());
+    std::vector<bool> busy_calls;  // on_busy: once as the backup starts, once as it ends
+    backup_runner runner(io.get_executor(), [&](bool busy) { busy_calls.push_back(busy); });
     const backup_request req = request_for(f.big_db, work / "data", std::nullopt);
     const auto [first, second, running_during] = run_until_done(
         io,
@@ -173,6 +175,7 @@ BOOST_AUTO_TEST_CASE(a_second_backup_while_one_runs_is_busy) {
     BOOST_TEST((second.status == backup_status::busy));
     BOOST_TEST(second.id == 0);  // a refused attempt writes no row
     BOOST_TEST(!runner.running());
+    BOOST_TEST((busy_calls == std::vector<bool>{true, false}));  // the refused one is not a start
 }
 
 BOOST_AUTO_TEST_CASE(not_configured_is_503_and_recorded) {

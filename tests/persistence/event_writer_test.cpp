@@ -3,7 +3,8 @@
 // than requests with gap-free offsets; the queue's bound; the listener's
 // order; stop() draining and truncating the WAL; checkpoints between groups; a
 // WAL that grew behind a long read shrinking in steps; requests
-// queued before start(); callbacks that throw.
+// queued before start(); callbacks that throw; the writer thread's
+// scheduling policy switched by set_prompt_wakeups.
 #include "persistence/event_writer.hpp"
 
 #include "support.hpp"
@@ -17,6 +18,8 @@
 #include <regex>
 #include <stdexcept>
 #include <thread>
+
+#include <sched.h>
 
 using namespace obs::persistence;
 using namespace obs::persistence::test;
@@ -38,6 +41,17 @@ std::vector<event> thoughts(const std::string& run_id, std::size_t n, std::size_
         batch.push_back(std::move(ev));
     }
     return batch;
+}
+
+// This process's threads whose policy is SCHED_BATCH (the writer's, unless
+// its wakeups are to preempt).
+int batch_threads() {
+    int n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+        const pid_t tid = static_cast<pid_t>(std::stol(entry.path().filename().string()));
+        if (sched_getscheduler(tid) == SCHED_BATCH) ++n;
+    }
+    return n;
 }
 
 }  // namespace
@@ -358,4 +372,21 @@ BOOST_AUTO_TEST_CASE(a_full_job_queue_refuses_and_a_throwing_job_is_contained) {
     BOOST_TEST(static_cast<int>(wait(f).result) == static_cast<int>(status::committed));
     BOOST_TEST(w.last_offset() == 2);
 }
+BOOST_AUTO_TEST_CASE(prompt_wakeups_switch_the_writer_thread_between_batch_and_other) {
+    temp_db tmp;
+    event_writer w(tmp.writer_opts());
+    BOOST_TEST(batch_threads() == 0);
+    w.start();
+    auto first = submit(w, thoughts("p", 1));  // the thread has run (and set its policy)
+    BOOST_TEST(static_cast<int>(wait(first).result) == static_cast<int>(status::committed));
+    BOOST_TEST(batch_threads() == 1);
+    w.set_prompt_wakeups(true);
+    BOOST_TEST(batch_threads() == 0);
+    auto during = submit(w, thoughts("p", 1));  // and it keeps committing
+    BOOST_TEST(static_cast<int>(wait(during).result) == static_cast<int>(status::committed));
+    w.set_prompt_wakeups(false);
+    BOOST_TEST(batch_threads() == 1);
+    w.stop();
+}
+
 BOOST_AUTO_TEST_SUITE_END()
