@@ -8,6 +8,7 @@
 #include "domain/event.hpp"
 #include "domain/time.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -39,6 +40,7 @@ provider::impl::impl(options o) : opts(std::move(o)) {
     // flush_at only triggers a send: a batch is cut at max_batch_events, and
     // a flush_at above that leaves sending to flush_interval, flush and close.
     if (opts.flush_at == 0) opts.flush_at = 1;
+    lanes.resize(std::clamp<std::size_t>(opts.connections, 1, 16));
     if (!opts.report)
         opts.report = [](std::string_view message) { std::cerr << "observability: " << message << std::endl; };
     if (!opts.spool_dir.empty()) {
@@ -154,6 +156,7 @@ void provider::close(std::chrono::milliseconds timeout) {
         if (!s.progress.wait_for(lock, timeout, [&] { return s.thread_ended; })) {
             s.abort = true;
             s.wake.notify_one();
+            s.lanes_wake.notify_all();
         }
     }
     s.worker.join();
@@ -161,8 +164,9 @@ void provider::close(std::chrono::milliseconds timeout) {
     // Without a spool what was not delivered is lost: count it. With one it
     // stays on disk for the next provider.
     if (!s.spool) {
-        s.dropped += s.last_seq - s.done_seq;
-        s.done_seq = s.last_seq;  // no longer queued: counted as dropped
+        s.dropped += s.last_seq - s.acked;
+        s.acked = s.last_seq;  // no longer queued: counted as dropped
+        s.done_seq = s.last_seq;
     }
     s.dropped += s.artifacts_added - s.artifacts_done;
     s.artifacts_done = s.artifacts_added;
@@ -174,7 +178,7 @@ stats provider::stats() const {
     observability::stats out;
     {
         std::lock_guard lock(s.mu);
-        out.queued = s.last_seq - s.done_seq;
+        out.queued = s.last_seq - s.acked;
     }
     out.sent = s.sent;
     out.duplicates = s.duplicates;

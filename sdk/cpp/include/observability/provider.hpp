@@ -43,6 +43,13 @@ struct options {
     // scripts/bench-sdk: about half the delivered rate on one core).
     enum class compression { automatic, gzip, none };
     compression body_compression = compression::automatic;
+    // Connections sending events at once (1 to 16). Each run's events all go
+    // over one of them (chosen by a hash of the run id), one batch at a time,
+    // so a run's order is kept; different runs are in flight side by side,
+    // which lets the server's group commit merge their batches (one request
+    // at a time left its writer idle: scripts/bench-sdk). Artifacts use one
+    // more connection.
+    std::size_t connections = 2;
     report_sink report{};                                      // empty: one line on stderr
 };
 
