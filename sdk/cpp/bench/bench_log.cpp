@@ -13,6 +13,7 @@
 //   obs_sdk_bench --url URL [--log-calls N] [--rate-events N] [--spool-root DIR] [--gzip 0|1]
 //                 [--connections N]
 //   obs_sdk_bench --url URL --phase rate   (the two delivered rates only)
+//   obs_sdk_bench --url URL --phase log    (the log() costs only)
 //   obs_sdk_bench --phase rss
 #include "observability/provider.hpp"
 
@@ -193,6 +194,13 @@ int main(int argc, char** argv) {
         return 0;
     }
     const std::string down = down_url();
+    if (phase == "log") {  // the four log() costs only
+        std::printf("{\"server_up\":%s,", log_cost(url, log_calls, "", true).c_str());
+        std::printf("\"server_down\":%s,", log_cost(down, log_calls, "", false).c_str());
+        std::printf("\"server_up_spool\":%s,", log_cost(url, log_calls, spool_root + "/up", true).c_str());
+        std::printf("\"server_down_spool\":%s}\n", log_cost(down, log_calls, spool_root + "/down", false).c_str());
+        return 0;
+    }
     std::printf("{\"log_us\":{\"server_up\":%s,", log_cost(url, log_calls, "", true).c_str());
     std::printf("\"server_down\":%s,", log_cost(down, log_calls, "", false).c_str());
     std::printf("\"server_up_spool\":%s,", log_cost(url, log_calls, spool_root + "/up", true).c_str());

@@ -50,6 +50,7 @@ private:
     void acknowledge(const outgoing_batch& batch, std::unique_lock<std::mutex>& lock);
     void refill_from_spool();
     bool lanes_idle() const;
+    void sleep(std::chrono::milliseconds limit, bool for_events);
 
     provider::impl& s_;
     detail::sender artifacts_;
@@ -78,7 +79,7 @@ void delivery::loop() {
         if (s_.queue.empty()) {
             if (s_.closing && s_.artifacts.empty() && lanes_idle()) break;
             s_.flush_wanted = false;
-            s_.wake.wait_for(lock_, s_.opts.flush_interval);
+            sleep(s_.opts.flush_interval, true);
             continue;
         }
         // Wait for a full batch, at most until the oldest event has waited
@@ -87,15 +88,18 @@ void delivery::loop() {
         if (!ready()) {
             const auto waited = std::chrono::milliseconds(obs::domain::now_unix_ms() - s_.queue.front().logged_ms);
             if (waited < s_.opts.flush_interval) {
+                s_.wants_events = true;
+                s_.wants_lanes = true;
                 s_.wake.wait_for(lock_, s_.opts.flush_interval - waited,
                                  [&] { return ready() || s_.queue.wants_spare(); });
+                s_.wants_events = s_.wants_lanes = false;
                 continue;
             }
         }
         if (!route_next()) {
             // The lanes are full, or an artifact waits for the events before
-            // it: a lane's progress wakes this thread.
-            s_.wake.wait_for(lock_, s_.opts.flush_interval);
+            // it: a lane's progress wakes this thread, log() does not.
+            sleep(s_.opts.flush_interval, false);
         }
     }
     s_.lanes_stop = true;
@@ -106,6 +110,18 @@ void delivery::loop() {
     s_.thread_ended = true;
     lock_.unlock();
     s_.progress.notify_all();
+}
+
+// REQUIRES: lock_ held. Waits at most `limit` for a lane's progress, flush,
+// close, a spare block wanted, and with `for_events` for flush_at events
+// queued. Each waker notifies only while the matching flag is set, so an
+// agent logging fast does not wake this thread every flush_at events while
+// the lanes have all they can take.
+void delivery::sleep(std::chrono::milliseconds limit, bool for_events) {
+    s_.wants_events = for_events;
+    s_.wants_lanes = true;
+    s_.wake.wait_for(lock_, limit);
+    s_.wants_events = s_.wants_lanes = false;
 }
 
 bool delivery::lanes_idle() const {
@@ -204,9 +220,10 @@ void delivery::acknowledge(const outgoing_batch& batch, std::unique_lock<std::mu
             if (e.segment != 0) s_.spool->acknowledge(e.segment);
         removable = s_.spool->take_removable();
     }
+    const bool wake_router = s_.wants_lanes;
     lock.unlock();
     s_.progress.notify_all();
-    s_.wake.notify_one();
+    if (wake_router) s_.wake.notify_one();
     for (const auto& path : removable) {
         std::error_code ignored;
         std::filesystem::remove(path, ignored);

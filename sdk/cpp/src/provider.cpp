@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <mutex>
 
 namespace observability {
 namespace {
@@ -43,6 +45,11 @@ provider::impl::impl(options o) : opts(std::move(o)) {
     lanes.resize(std::clamp<std::size_t>(opts.connections, 1, 16));
     if (!opts.report)
         opts.report = [](std::string_view message) { std::cerr << "observability: " << message << std::endl; };
+    // The lanes' threads report too: one call at a time, as with one thread.
+    opts.report = [sink = std::move(opts.report), mu = std::make_shared<std::mutex>()](std::string_view message) {
+        std::lock_guard lock(*mu);
+        sink(message);
+    };
     if (!opts.spool_dir.empty()) {
         spool.emplace(opts.spool_dir, opts.spool_max_bytes);
         // What an earlier provider left goes first: seqs 1..n, read back
@@ -97,7 +104,10 @@ std::string provider::log(std::string_view step_type, boost::json::object data, 
     const std::uint64_t seq = ++s.last_seq;
     bool wake = false;
     if (!s.disk_mode) wake = s.queue.push(seq, segment, now_ms, line);  // true: make the next spare block
-    wake = wake || s.queue.size() == s.opts.flush_at;
+    if (s.wants_events && s.queue.size() >= s.opts.flush_at) {
+        s.wants_events = false;  // one wake-up is enough
+        wake = true;
+    }
     lock.unlock();
     if (wake) s.wake.notify_one();
     return id;

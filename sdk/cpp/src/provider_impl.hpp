@@ -1,9 +1,9 @@
 // The provider's shared state: the queue that log() fills and the background
 // thread drains, the spool, and the counters. One mutex guards the queue, the
 // spool and the sequence numbers; log() holds it for a push (and, with a
-// spool, one write(2)), and wakes the thread only when a batch is full (or
-// the queue used its last spare block), so the common log() makes no system
-// call at all.
+// spool, one write(2)), and wakes the thread only when a batch is full and
+// the thread waits for one (or the queue used its last spare block), so the
+// common log() makes no system call at all.
 //
 // Every accepted event gets the next `seq`. The background thread takes
 // events off the queue in seq order and routes each to one of
@@ -126,6 +126,8 @@ struct provider::impl {
     std::size_t in_lanes = 0;             // events routed to lanes, not yet acknowledged
     std::vector<detail::lane> lanes;      // options::connections of them
     bool lanes_stop = false;              // the lanes' threads end once their batches are done
+    bool wants_events = false;            // the thread sleeps until flush_at events are queued
+    bool wants_lanes = false;             // the thread sleeps until a lane finishes a batch
     std::uint64_t artifacts_added = 0;
     std::uint64_t artifacts_done = 0;
     bool flush_wanted = false;

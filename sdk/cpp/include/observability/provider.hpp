@@ -25,7 +25,8 @@ class run_scope;
 struct run_options;
 
 // Where delivery problems are reported: each rejected event once, each change
-// of the server's reachability once. Called on the background thread.
+// of the server's reachability once. Called on the SDK's background threads,
+// one call at a time.
 using report_sink = std::function<void(std::string_view message)>;
 
 struct options {
