@@ -1,8 +1,9 @@
 // The C++ Observability SDK (issue 15): a provider that agents share, one per
 // process. log() checks an event with the server's own rules (domain/) in the
-// calling thread, gives it a UUIDv7 id and hands it to one background thread
-// that batches, sends and retries it; log() never waits for the network and
-// never throws for a delivery problem. With a spool directory every event is
+// calling thread, gives it a UUIDv7 id and queues it; a background thread
+// batches it for the sending thread of its run's connection, which sends and
+// retries it. log() never waits for the network and never throws for a
+// delivery problem. With a spool directory every event is
 // also appended to a file before log() returns, so it survives a server
 // outage of any length and a kill -9 of the agent. design: sdk/README.md.
 #pragma once
