@@ -3,11 +3,17 @@
 //   log_us            log() in the calling thread, p50/p99/p999 in µs, one thread
 //                     logging a tool_call, server up and down, with and without a spool
 //   delivered_per_s   events stored per second from one process whose 4 threads log
-//                     as fast as they can, from the first log() until flush() returns
+//                     as fast as they can (each its own run), from the first log()
+//                     until flush() returns, with the default options::connections
+//   delivered_per_s_one_connection
+//                     the same with connections = 1 (one batch in flight at a time)
 //   close_10k         close() with 10,000 events queued and none sent yet
 //   rss_server_down   RSS growth logging 150,000 events into the default max_queue
 //                     with the server down (--phase rss, run in a fresh process)
 //   obs_sdk_bench --url URL [--log-calls N] [--rate-events N] [--spool-root DIR] [--gzip 0|1]
+//                 [--connections N]
+//   obs_sdk_bench --url URL --phase rate   (the two delivered rates only)
+//   obs_sdk_bench --url URL --phase log    (the log() costs only)
 //   obs_sdk_bench --phase rss
 #include "observability/provider.hpp"
 
@@ -80,8 +86,12 @@ std::string log_cost(const std::string& url, int n, const std::string& spool, bo
     return out;
 }
 
-std::string delivered_rate(const std::string& url, int threads, int per_thread) {
+std::size_t connections = observability::options{}.connections;
+
+std::string delivered_rate(const std::string& url, int threads, int per_thread, std::size_t lanes,
+                           const std::string& run_prefix) {
     auto o = quiet(url);
+    o.connections = lanes;
     const auto total = static_cast<std::uint64_t>(threads) * static_cast<std::uint64_t>(per_thread);
     o.max_queue = total;  // measures delivery, not the queue bound
     observability::provider p(o);
@@ -89,7 +99,7 @@ std::string delivered_rate(const std::string& url, int threads, int per_thread) 
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t)
         workers.emplace_back([&, t] {
-            observability::log_options where{"bench-rate-" + std::to_string(t), "worker-" + std::to_string(t), {}, {}, {}};
+            observability::log_options where{run_prefix + std::to_string(t), "worker-" + std::to_string(t), {}, {}, {}};
             for (int i = 0; i < per_thread; ++i) p.log("tool_call", payload(), where);
         });
     for (auto& w : workers) w.join();
@@ -101,12 +111,12 @@ std::string delivered_rate(const std::string& url, int threads, int per_thread) 
     const auto stored = s.sent + s.duplicates;
     char out[400];
     std::snprintf(out, sizeof out,
-                  R"({"events":%llu,"seconds":%.3f,"logging_seconds":%.3f,"stored_when_logged":%llu,"per_s":%.0f,"delivered":%llu,"dropped":%llu,"retries":%llu,"gzip":%s,"all_delivered":%s})",
+                  R"({"events":%llu,"seconds":%.3f,"logging_seconds":%.3f,"stored_when_logged":%llu,"per_s":%.0f,"delivered":%llu,"dropped":%llu,"retries":%llu,"gzip":%s,"all_delivered":%s,"connections":%zu})",
                   static_cast<unsigned long long>(total), elapsed, logged_s,
                   static_cast<unsigned long long>(stored_when_logged), stored / elapsed,
                   static_cast<unsigned long long>(stored), static_cast<unsigned long long>(s.dropped),
                   static_cast<unsigned long long>(s.retries), s.gzip ? "true" : "false",
-                  flushed && stored == total ? "true" : "false");
+                  flushed && stored == total ? "true" : "false", lanes);
     return out;
 }
 
@@ -162,6 +172,7 @@ int main(int argc, char** argv) {
         else if (flag == "--spool-root") spool_root = argv[i + 1];
         else if (flag == "--phase") phase = argv[i + 1];
         else if (flag == "--gzip") use_gzip = std::string(argv[i + 1]) != "0";
+        else if (flag == "--connections") connections = static_cast<std::size_t>(std::atoi(argv[i + 1]));
     }
     if (phase == "rss") {
         rss_phase(150000);
@@ -171,12 +182,30 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: obs_sdk_bench --url URL [--log-calls N] [--rate-events N] [--spool-root DIR]\n");
         return 2;
     }
+    const auto rates = [&] {
+        // One connection first, so that the default's runs start on a
+        // server that has already stored as many events.
+        const std::string one = delivered_rate(url, 4, rate_events, 1, "bench-one-");
+        return "\"delivered_per_s\":" + delivered_rate(url, 4, rate_events, connections, "bench-rate-") +
+               ",\"delivered_per_s_one_connection\":" + one;
+    };
+    if (phase == "rate") {
+        std::printf("{%s}\n", rates().c_str());
+        return 0;
+    }
     const std::string down = down_url();
+    if (phase == "log") {  // the four log() costs only
+        std::printf("{\"server_up\":%s,", log_cost(url, log_calls, "", true).c_str());
+        std::printf("\"server_down\":%s,", log_cost(down, log_calls, "", false).c_str());
+        std::printf("\"server_up_spool\":%s,", log_cost(url, log_calls, spool_root + "/up", true).c_str());
+        std::printf("\"server_down_spool\":%s}\n", log_cost(down, log_calls, spool_root + "/down", false).c_str());
+        return 0;
+    }
     std::printf("{\"log_us\":{\"server_up\":%s,", log_cost(url, log_calls, "", true).c_str());
     std::printf("\"server_down\":%s,", log_cost(down, log_calls, "", false).c_str());
     std::printf("\"server_up_spool\":%s,", log_cost(url, log_calls, spool_root + "/up", true).c_str());
     std::printf("\"server_down_spool\":%s},", log_cost(down, log_calls, spool_root + "/down", false).c_str());
-    std::printf("\"delivered_per_s\":%s,", delivered_rate(url, 4, rate_events).c_str());
+    std::printf("%s,", rates().c_str());
     std::printf("\"close_10k\":%s}\n", close_time(url, 10000).c_str());
     return 0;
 }

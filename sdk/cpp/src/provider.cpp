@@ -8,8 +8,11 @@
 #include "domain/event.hpp"
 #include "domain/time.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <mutex>
 
 namespace observability {
 namespace {
@@ -39,8 +42,14 @@ provider::impl::impl(options o) : opts(std::move(o)) {
     // flush_at only triggers a send: a batch is cut at max_batch_events, and
     // a flush_at above that leaves sending to flush_interval, flush and close.
     if (opts.flush_at == 0) opts.flush_at = 1;
+    lanes.resize(std::clamp<std::size_t>(opts.connections, 1, 16));
     if (!opts.report)
         opts.report = [](std::string_view message) { std::cerr << "observability: " << message << std::endl; };
+    // The lanes' threads report too: one call at a time, as with one thread.
+    opts.report = [sink = std::move(opts.report), mu = std::make_shared<std::mutex>()](std::string_view message) {
+        std::lock_guard lock(*mu);
+        sink(message);
+    };
     if (!opts.spool_dir.empty()) {
         spool.emplace(opts.spool_dir, opts.spool_max_bytes);
         // What an earlier provider left goes first: seqs 1..n, read back
@@ -95,7 +104,10 @@ std::string provider::log(std::string_view step_type, boost::json::object data, 
     const std::uint64_t seq = ++s.last_seq;
     bool wake = false;
     if (!s.disk_mode) wake = s.queue.push(seq, segment, now_ms, line);  // true: make the next spare block
-    wake = wake || s.queue.size() == s.opts.flush_at;
+    if (s.wants_events && s.queue.size() >= s.opts.flush_at) {
+        s.wants_events = false;  // one wake-up is enough
+        wake = true;
+    }
     lock.unlock();
     if (wake) s.wake.notify_one();
     return id;
@@ -154,6 +166,7 @@ void provider::close(std::chrono::milliseconds timeout) {
         if (!s.progress.wait_for(lock, timeout, [&] { return s.thread_ended; })) {
             s.abort = true;
             s.wake.notify_one();
+            s.lanes_wake.notify_all();
         }
     }
     s.worker.join();
@@ -161,8 +174,9 @@ void provider::close(std::chrono::milliseconds timeout) {
     // Without a spool what was not delivered is lost: count it. With one it
     // stays on disk for the next provider.
     if (!s.spool) {
-        s.dropped += s.last_seq - s.done_seq;
-        s.done_seq = s.last_seq;  // no longer queued: counted as dropped
+        s.dropped += s.last_seq - s.acked;
+        s.acked = s.last_seq;  // no longer queued: counted as dropped
+        s.done_seq = s.last_seq;
     }
     s.dropped += s.artifacts_added - s.artifacts_done;
     s.artifacts_done = s.artifacts_added;
@@ -174,7 +188,7 @@ stats provider::stats() const {
     observability::stats out;
     {
         std::lock_guard lock(s.mu);
-        out.queued = s.last_seq - s.done_seq;
+        out.queued = s.last_seq - s.acked;
     }
     out.sent = s.sent;
     out.duplicates = s.duplicates;

@@ -1,14 +1,20 @@
 // The provider's shared state: the queue that log() fills and the background
 // thread drains, the spool, and the counters. One mutex guards the queue, the
 // spool and the sequence numbers; log() holds it for a push (and, with a
-// spool, one write(2)), and wakes the thread only when a batch is full (or
-// the queue used its last spare block), so the common log() makes no system
-// call at all.
+// spool, one write(2)), and wakes the thread only when a batch is full and
+// the thread waits for one (or the queue used its last spare block), so the
+// common log() makes no system call at all.
 //
-// Every accepted event gets the next `seq`. The thread handles events in seq
-// order (a batch is done, stored or rejected, before the next is sent), so
-// "everything up to done_seq is acknowledged" is one number, which is what
-// flush() waits for and what keeps the order of each run.
+// Every accepted event gets the next `seq`. The background thread takes
+// events off the queue in seq order and routes each to one of
+// `options::connections` lanes by its run id; a lane is a sending thread with
+// its own kept-alive connection that finishes a batch (stored or rejected)
+// before it sends the next. So a run's events travel in one lane, in order,
+// while different runs are in flight at once (the server's group commit
+// merges concurrent requests; one request at a time left its writer idle).
+// "Every event up to done_seq is acknowledged" is still one number, the
+// lowest seq not yet acknowledged in any lane (or being routed) minus one,
+// which is what flush() waits for and what an artifact waits for.
 #pragma once
 
 #include "event_queue.hpp"
@@ -21,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <vector>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -44,13 +51,60 @@ struct artifact_job {
 inline constexpr std::size_t max_batch_events = 1000;
 inline constexpr std::size_t max_batch_bytes = 4u << 20;
 
+// Events routed to lanes and not yet acknowledged, per lane, at most: the
+// queue's bound (max_queue) holds for the queue, and this small amount more
+// is in the lanes' hands (one batch in flight, one waiting).
+inline constexpr std::size_t max_lane_events = 2 * max_batch_events;
+
+// One event of an outgoing batch: where its line is in the body.
+struct outgoing_event {
+    std::uint64_t seq = 0;
+    std::uint64_t segment = 0;  // its spool segment; 0 when not spooled
+    std::size_t offset = 0;
+    std::size_t size = 0;
+};
+
+// A batch on its way to the server: the body of POST /observability/events
+// in the JSON batch form ({"events":[line,line,...]}), built as events are
+// added, and where each event's line is in it (for a 422 split). The JSON
+// batch form rather than NDJSON because the server decodes it on its
+// streaming fast path (domain/plain_batch.hpp), no DOM per event: about
+// twice the events per server CPU-second (scripts/bench-sdk).
+struct outgoing_batch {
+    std::string body = "{\"events\":[";  // each line followed by ',' until finish()
+    std::vector<outgoing_event> events;
+
+    // `line` without its '\n'. REQUIRES: not finished.
+    void add(std::uint64_t seq, std::uint64_t segment, std::string_view line);
+    // Appends `other`'s events after this batch's. REQUIRES: neither finished.
+    void append(const outgoing_batch& other);
+    // Closes the body: the last ',' becomes ']}'. REQUIRES: events not empty.
+    void finish();
+    std::string_view line(const outgoing_event& e) const { return std::string_view(body).substr(e.offset, e.size); }
+    std::size_t line_bytes() const { return body.size(); }
+};
+
+// A lane: the batches routed to it and not yet taken (in seq order), and the
+// first seq of the batch its thread is sending (0: none). Under the mutex.
+struct lane {
+    std::deque<outgoing_batch> pending;
+    std::uint64_t in_flight_first = 0;
+};
+
 }  // namespace detail
 
 struct provider::impl {
     explicit impl(options o);
 
-    // The background thread (delivery.cpp).
+    // The background thread (delivery.cpp): routes events to the lanes,
+    // starts and ends their threads, sends artifacts.
     void run();
+
+    // REQUIRES: mu held. Sets done_seq from the lanes and routed_seq.
+    void update_done_seq();
+    // REQUIRES: `lock` holds mu. Gives the queue a spare block, its pages
+    // touched here rather than by log() (made without the lock).
+    void prepare_spare(std::unique_lock<std::mutex>& lock);
 
     // --- configuration (constant after construction)
     options opts;
@@ -58,13 +112,22 @@ struct provider::impl {
 
     // --- under mu
     mutable std::mutex mu;
-    std::condition_variable wake;         // the thread: a full batch, flush, close
+    std::condition_variable wake;         // the thread: a full batch, flush, close, a lane's progress
+    std::condition_variable lanes_wake;   // the lanes' threads: a batch routed, stop, abort
     std::condition_variable progress;     // flush() and close(): done_seq moved, thread ended
     detail::event_queue queue;
     std::deque<detail::artifact_job> artifacts;
     std::optional<detail::spool> spool;
     std::uint64_t last_seq = 0;           // of the latest accepted event
     std::uint64_t done_seq = 0;           // every event up to it is acknowledged
+    std::uint64_t acked = 0;              // events acknowledged (stored, duplicate or rejected)
+    std::uint64_t routed_seq = 0;         // the latest seq taken off the queue
+    std::uint64_t routing_first = 0;      // first seq of events taken but not yet in a lane (0: none)
+    std::size_t in_lanes = 0;             // events routed to lanes, not yet acknowledged
+    std::vector<detail::lane> lanes;      // options::connections of them
+    bool lanes_stop = false;              // the lanes' threads end once their batches are done
+    bool wants_events = false;            // the thread sleeps until flush_at events are queued
+    bool wants_lanes = false;             // the thread sleeps until a lane finishes a batch
     std::uint64_t artifacts_added = 0;
     std::uint64_t artifacts_done = 0;
     bool flush_wanted = false;
@@ -81,6 +144,7 @@ struct provider::impl {
     std::atomic<std::uint64_t> sent{0}, duplicates{0}, dropped{0}, retries{0}, spooled{0}, rejected{0},
         artifacts_sent{0};
     std::atomic<bool> gzip{true};
+    std::atomic<bool> failing{false};     // a request failed and it was reported
     std::atomic<bool> abort{false};       // close's deadline passed: stop now
 
     std::thread worker;

@@ -1,8 +1,9 @@
 // The C++ Observability SDK (issue 15): a provider that agents share, one per
 // process. log() checks an event with the server's own rules (domain/) in the
-// calling thread, gives it a UUIDv7 id and hands it to one background thread
-// that batches, sends and retries it; log() never waits for the network and
-// never throws for a delivery problem. With a spool directory every event is
+// calling thread, gives it a UUIDv7 id and queues it; a background thread
+// batches it for the sending thread of its run's connection, which sends and
+// retries it. log() never waits for the network and never throws for a
+// delivery problem. With a spool directory every event is
 // also appended to a file before log() returns, so it survives a server
 // outage of any length and a kill -9 of the agent. design: sdk/README.md.
 #pragma once
@@ -25,7 +26,8 @@ class run_scope;
 struct run_options;
 
 // Where delivery problems are reported: each rejected event once, each change
-// of the server's reachability once. Called on the background thread.
+// of the server's reachability once. Called on the SDK's background threads,
+// one call at a time.
 using report_sink = std::function<void(std::string_view message)>;
 
 struct options {
@@ -43,6 +45,13 @@ struct options {
     // scripts/bench-sdk: about half the delivered rate on one core).
     enum class compression { automatic, gzip, none };
     compression body_compression = compression::automatic;
+    // Connections sending events at once (1 to 16). Each run's events all go
+    // over one of them (chosen by a hash of the run id), one batch at a time,
+    // so a run's order is kept; different runs are in flight side by side,
+    // which lets the server's group commit merge their batches (one request
+    // at a time left its writer idle: scripts/bench-sdk). Artifacts use one
+    // more connection.
+    std::size_t connections = 2;
     report_sink report{};                                      // empty: one line on stderr
 };
 
