@@ -1,7 +1,7 @@
 // The C++ SDK's several connections (options::connections) against the real
 // server binary, through the test proxy (sdk_support.hpp), which holds each
-// events request for a random few milliseconds and refuses about a quarter
-// of them with 503 (Retry-After: 0), so batches on different connections
+// events request for a random few milliseconds and refuses every fourth
+// of them (the second first) with 503 (Retry-After: 0), so batches on different connections
 // overtake each other and some are sent again while others go on. A run's
 // events must still be stored exactly once each and in the order they were
 // logged: had two connections carried one run, a resent or slower batch
@@ -53,11 +53,18 @@ struct traffic {
     std::map<std::string, std::set<std::thread::id>> connections_of_run;
     std::mt19937 rng{20260315};
 
+    int requests = 0;
+
+    // Counts the request in; returns its ordinal (0, 1, 2, ...).
     int enter(const std::string& body) {
         std::lock_guard lock(mu);
         most_in_flight = std::max(most_in_flight, ++in_flight);
         for (const auto& run : runs_in(body)) connections_of_run[run].insert(std::this_thread::get_id());
-        return static_cast<int>(rng() % 100);
+        return requests++;
+    }
+    int delay_ms() {
+        std::lock_guard lock(mu);
+        return 1 + static_cast<int>(rng() % 12);
     }
     void leave() {
         std::lock_guard lock(mu);
@@ -71,26 +78,35 @@ observability::log_options in_run(const std::string& run) {
     return w;
 }
 
+// Options sending through `proxy` on four connections, with the delivery
+// reports (the refusals these tests provoke) kept quiet.
+observability::options four_connections_through(const fault_proxy& proxy) {
+    observability::options o;
+    o.url = url_of(proxy.port());
+    o.report = [](std::string_view) {};
+    o.connections = 4;
+    return o;
+}
+
 }  // namespace
 
 BOOST_FIXTURE_TEST_CASE(each_run_keeps_its_order_while_batches_overtake_on_several_connections, server_fixture) {
     traffic seen;
     fault_proxy proxy(server.port(), [&](const proxied_request& r, std::string&) -> std::optional<canned_answer> {
         if (r.target != "/observability/events") return std::nullopt;
-        const int draw = seen.enter(r.decoded_body);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1 + draw % 12));
+        const int ordinal = seen.enter(r.decoded_body);
+        std::this_thread::sleep_for(std::chrono::milliseconds(seen.delay_ms()));
         seen.leave();
-        if (draw < 25) {
+        // A quarter refused, the second request among them: counted, not
+        // drawn, so a run that happens to send few batches still sees one.
+        if (ordinal % 4 == 1) {
             std::lock_guard lock(seen.mu);
             ++seen.refused;
             return canned_answer{503, R"({"error":{"code":"overloaded","message":"busy"}})", {{"retry-after", "0"}}};
         }
         return std::nullopt;
     });
-    observability::options o;
-    o.url = url_of(proxy.port());
-    o.report = [](std::string_view) {};
-    o.connections = 4;
+    observability::options o = four_connections_through(proxy);
     o.flush_at = 40;  // many small batches: many chances to overtake
     constexpr int runs = 8, per_run = 300;
     {
@@ -141,10 +157,7 @@ BOOST_FIXTURE_TEST_CASE(close_counts_exactly_what_a_blocked_connection_left, ser
             return canned_answer{503, R"({"error":{"code":"overloaded","message":"busy"}})", {{"retry-after", "1"}}};
         return std::nullopt;
     });
-    observability::options o;
-    o.url = url_of(proxy.port());
-    o.report = [](std::string_view) {};
-    o.connections = 4;
+    observability::options o = four_connections_through(proxy);
     constexpr int free_runs = 6, per_run = 100;
     observability::provider p(o);
     for (int i = 0; i < per_run; ++i) {
