@@ -92,8 +92,7 @@ asio::awaitable<std::optional<std::size_t>> write_streamed(app& a, boost::beast:
 // an open connection: the connection that served the request then ends and
 // frees its buffers, parser and frames (about 5 KB a stream, measured with
 // massif) instead of holding them for as long as the client listens.
-asio::awaitable<void> run_stream(app& a, std::function<asio::awaitable<void>(asio::ip::tcp::socket, std::string)> run,
-                                 asio::ip::tcp::socket socket, std::string head) {
+asio::awaitable<void> run_stream(app& a, stream_takeover::runner run, asio::ip::tcp::socket socket, std::string head) {
     open_connection_mark counted(a.counters().open_connections);
     co_await run(std::move(socket), std::move(head));
 }

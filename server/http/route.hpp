@@ -104,7 +104,8 @@ struct streamed_answer {
 // included), which it writes first.
 struct stream_takeover {
     header_list headers;  // beyond the stream's fixed ones
-    std::function<boost::asio::awaitable<void>(boost::asio::ip::tcp::socket, std::string head)> run;
+    using runner = std::function<boost::asio::awaitable<void>(boost::asio::ip::tcp::socket, std::string head)>;
+    runner run;
 };
 
 using response = std::variant<http_answer, streamed_answer, stream_takeover>;
