@@ -54,17 +54,12 @@ struct event {
     std::string run_id;                    // 1-128 chars of [A-Za-z0-9._:-]
     event_type type = event_type::log;     //
     std::int64_t ts_ms = 0;                // client's `ts`, else receive time (Unix ms)
+    bool ts_given = false;                 // true when the client sent `ts`
     std::int64_t received_ms = 0;          // server receive time (Unix ms)
     std::optional<std::string> node;       // <= 128 bytes
     std::optional<std::string> parent_id;  // an id
     std::string payload_json;              // compact JSON object text
     run_facts facts;                       // what it changes in the run's row
-    std::string fingerprint;               // sha256 hex of the canonical body the client sent
-                                           // (keys sorted; no server-made fields): two
-                                           // sends are "the same body" iff equal. Empty
-                                           // when the server made the id: such an event
-                                           // cannot be sent again, and a client reusing
-                                           // its id never matches it (a 409)
 };
 
 // An event as stored: what read routes and the stream return.

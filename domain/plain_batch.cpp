@@ -42,13 +42,13 @@ bool plain_batch_handler::on_object_begin(error_code& ec) {
         payload_.assign(1, '{');
         rules_ = rules_of(*type_);
         rules_seen_ = 0;
-        order_.begin_payload((envelope_seen_ & id_bit) != 0);
-        order_.open_object();
+        keys_.begin_payload();
+        keys_.open_object();
         break;
     default:
         if (!begin_container(false)) return decline(ec);
         payload_.push_back('{');
-        order_.open_object();
+        keys_.open_object();
         break;
     }
     ++depth_;
@@ -61,13 +61,13 @@ bool plain_batch_handler::on_object_end(std::size_t, error_code& ec) {
     case 0: return events_seen_ || decline(ec);
     case events_depth: return end_event(ec);
     case envelope_depth:
-        order_.close_object(payload_.size());
+        keys_.close_object();
         payload_.push_back('}');
         for (std::size_t i = 0; i < rules_.size(); ++i)
             if (rules_[i].required && (rules_seen_ & (1U << i)) == 0) return decline(ec);
         return true;
     default:
-        order_.close_object(payload_.size());
+        keys_.close_object();
         payload_.push_back('}');
         if (depth_ == payload_depth && kind_ == field_kind::metadata)
             ev().facts.metadata_json = payload_.substr(value_start_);
@@ -201,18 +201,17 @@ bool plain_batch_handler::take_key(std::string_view key) {
         field_ = &rules_[i];
         kind_ = rules_[i].kind;
         separate();
-        if (order_.keeps_order()) order_.add_member(payload_.size(), key);
         append_json_string(payload_, key);
         payload_.push_back(':');
         return true;
     }
     default: {
-        const std::size_t keys = order_.open_members();
+        const std::size_t keys = keys_.open_members();
         if (keys >= max_compared_keys) return false;
         if (kind_ == field_kind::metadata && (keys >= max_metadata_keys || key.size() > max_text_length))
             return false;
         separate();
-        if (!order_.add_member(payload_.size(), key)) return false;
+        if (!keys_.add_member(key)) return false;
         append_json_string(payload_, key);
         payload_.push_back(':');
         return true;

@@ -1,15 +1,15 @@
 // The fast path of POST /observability/events: decodes the common body, a
 // JSON `{"events": [...]}` whose events all keep the rules, in one streaming
 // pass over the text, with no DOM, each payload's compact text written as
-// the parser walks it, and for an event with a client's `id` its
-// fingerprint (plain_batch_fingerprint.hpp).
+// the parser walks it, and every object's keys checked for duplicates
+// (plain_batch_keys.hpp).
 //
 // It only ever accepts: on anything it does not handle, and on any broken
 // rule, it declines, and the caller decodes the body again with parse_json
 // and decode_event_batch (validation.hpp), which give the verdict and every
 // violation. What it accepts, the full decoder accepts too, with equal
 // events: the same fields, the same payload text byte for byte, the same run
-// facts, the same client ids and fingerprints; only the server-made ids
+// facts, the same client ids; only the server-made ids
 // differ, being fresh UUIDv7s each time.
 // tests/domain/plain_batch_test.cpp checks this on a corpus and on random
 // mutations of it.
@@ -30,10 +30,8 @@ namespace obs::domain {
 // The events of `body` when it is a valid `{"events": [...]}` batch of the
 // shape this path handles; nullopt when it declines. `now_ms` is the receive
 // time, as for decode_event_batch. Declined besides every broken rule:
-// `payload` before `type`; `id` after `payload` (the SDKs send it first,
-// and only then is the payload's key order kept for the fingerprint,
-// which costs events without an id nothing); a duplicate key anywhere (parse_json
-// refuses it); a number that does not fit a finite double; an object
+// `payload` before `type`; a duplicate key anywhere (parse_json refuses
+// it); a number that does not fit a finite double; an object
 // inside a payload with more than 64 keys; a body key other than `events`.
 std::optional<std::vector<event>> decode_plain_batch(std::string_view body, std::int64_t now_ms);
 

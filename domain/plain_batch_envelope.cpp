@@ -1,10 +1,10 @@
 // The event envelope on the streaming batch decoder (plain_batch_handler.hpp):
 // what happens once per event or per envelope field, not per payload token.
 // An event begins in place at the end of the batch; each envelope key is
-// checked against the closed set of envelope fields (no duplicates, no `id`
-// after the payload); each envelope string is validated and stored; and
-// when the event ends, its required fields are checked and it gets its
-// fingerprint (a client's id) or a fresh UUIDv7.
+// checked against the closed set of envelope fields (no duplicates); each
+// envelope string is validated and stored; and when the event ends, its
+// required fields are checked and it gets a fresh UUIDv7 when the client
+// sent no id.
 #include "domain/plain_batch_handler.hpp"
 
 #include "domain/time.hpp"
@@ -41,7 +41,6 @@ void plain_batch_handler::begin_event() {
     type_.reset();
     envelope_seen_ = 0;
     payload_.clear();
-    ts_text_.reset();
 }
 
 bool plain_batch_handler::end_event(error_code& ec) {
@@ -50,19 +49,7 @@ bool plain_batch_handler::end_event(error_code& ec) {
     event& ev = events_.back();
     ev.type = *type_;
     payload_size_guess_ = payload_.size() + 16;
-    // A client's id is the one case that needs the canonical hash: the
-    // payload text and the recorded key order give it without a DOM.
-    // Measured (obs_bench_decode, 1000-event SDK-shaped bodies, events
-    // per CPU-second of one thread on this shared machine): this path
-    // 280-400k; the fast path plus a small arena DOM per event for the
-    // hash 165-200k; the full decoder, which took all such bodies
-    // before, 130-230k. Through the server (scripts/bench-decode, four
-    // runs) the rate went from about 31-48k to 43-61k events/s, from
-    // about 70-78k to 98-104k per server CPU-second.
-    if (ev.id_given)
-        ev.fingerprint = order_.fingerprint(ev, ts_text_, payload_);
-    else
-        ev.id = make_uuid_v7(now_ms_);
+    if (!ev.id_given) ev.id = make_uuid_v7(now_ms_);
     ev.payload_json = std::move(payload_);
     return true;
 }
@@ -70,8 +57,6 @@ bool plain_batch_handler::end_event(error_code& ec) {
 bool plain_batch_handler::take_envelope_key(std::string_view key) {
     const unsigned bit = envelope_bit_of(key);
     if (bit == 0 || (envelope_seen_ & bit) != 0) return false;
-    // An id after the payload declines: its key order was not kept.
-    if (bit == id_bit && (envelope_seen_ & payload_bit) != 0) return false;
     envelope_seen_ |= bit;
     envelope_key_ = bit;
     return true;
@@ -90,7 +75,7 @@ bool plain_batch_handler::take_envelope_string(const std::string& s) {
         const auto ms = parse_rfc3339(s);
         if (!ms || *ms < 0 || *ms >= rfc3339_ms_limit) return false;
         ev().ts_ms = *ms;
-        ts_text_ = s;  // the fingerprint hashes it as sent
+        ev().ts_given = true;
         return true;
     }
     case id_bit:

@@ -22,7 +22,7 @@
 
 #include "domain/event.hpp"
 #include "domain/payload_rules.hpp"
-#include "domain/plain_batch_fingerprint.hpp"
+#include "domain/plain_batch_keys.hpp"
 
 #include <boost/json/basic_parser.hpp>
 
@@ -139,8 +139,7 @@ private:
     std::size_t value_start_ = 0;         // where the field's container value starts in payload_
     std::size_t items_ = 0;               // tags read so far
 
-    std::optional<std::string> ts_text_;  // its `ts` as sent
-    canonical_order order_;               // its payload's objects and keys, for a client id's fingerprint
+    object_keys keys_;                    // of its payload's open objects, for duplicates
 
     std::string key_;   // a key's pieces
     std::string text_;  // a string value's pieces, when its text is checked

@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4), incremental. Used for event fingerprints, migration
+// SHA-256 (FIPS 180-4), incremental. Used for migration
 // checksums, backup manifests and artifact addresses. Pure code.
 #pragma once
 

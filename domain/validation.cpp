@@ -1,6 +1,6 @@
 // Decoding of events and batches against design/API.md (json_text.cpp
-// parses the bodies): the envelope here, the payload by payload_rules.cpp,
-// the fingerprint by fingerprint.cpp. Every violation is collected (a batch
+// parses the bodies): the envelope here, the payload by payload_rules.cpp.
+// Every violation is collected (a batch
 // answer names every bad field), and an event is only built once its input
 // broke no rule.
 //
@@ -9,7 +9,6 @@
 // violation with a path rather than a 400.
 #include "domain/validation.hpp"
 
-#include "domain/fingerprint.hpp"
 #include "domain/payload_rules.hpp"
 #include "domain/time.hpp"
 #include "domain/uuid.hpp"
@@ -82,8 +81,10 @@ void read_ts(const json::value& value, const std::string& path, const reporter& 
         r.fail(path, "must be an RFC 3339 time such as 2026-11-27T22:04:05.123Z");
     else if (*ms < 0 || *ms >= rfc3339_ms_limit)
         r.fail(path, "must be between 1970 and 9999");
-    else
+    else {
         e.ev.ts_ms = *ms;
+        e.ev.ts_given = true;
+    }
 }
 
 void read_node(const json::value& value, const std::string& path, const reporter& r, envelope& e) {
@@ -143,21 +144,14 @@ void check_required_and_payload(const reporter& r, std::optional<std::string_vie
 }
 
 // The event of an envelope that broke no rule: its payload text, its run
-// facts, and its fingerprint (a client's id) or a fresh id.
+// facts, and a fresh id when the client sent none.
 // REQUIRES: check_required_and_payload added no violation.
-event finish_event(envelope&& e, const json::object& object, std::int64_t now_ms) {
+event finish_event(envelope&& e, std::int64_t now_ms) {
     event ev = std::move(e.ev);
     ev.type = *e.type;
     ev.payload_json = json::serialize(*e.payload);
     ev.facts = detail::facts_of(ev.type, e.payload->get_object());
-    // Only a client's id can be sent again, so only then is there a body to
-    // compare a repeat with; a fresh UUIDv7 skips the canonical hash, which
-    // is most of the decoding cost of a small event.
-    if (ev.id_given) {
-        ev.fingerprint = detail::fingerprint_of(object, ev.run_id);
-    } else {
-        ev.id = make_uuid_v7(now_ms);
-    }
+    if (!ev.id_given) ev.id = make_uuid_v7(now_ms);
     return ev;
 }
 
@@ -178,7 +172,7 @@ std::optional<event> decode_event(const json::value& v, std::size_t index, std::
     for (const auto& kv : *object) read_envelope_field(kv.key(), kv.value(), r, forced_run_id, e);
     check_required_and_payload(r, forced_run_id, e);
     if (out.size() != violations_before) return std::nullopt;
-    return finish_event(std::move(e), *object, now_ms);
+    return finish_event(std::move(e), now_ms);
 }
 
 batch_result decode_event_batch(const json::value& body, std::int64_t now_ms) {

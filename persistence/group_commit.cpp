@@ -152,7 +152,6 @@ void group_commit::run_request_(write_request& req, std::vector<domain::stored_e
     if (req.hook && !run_hook_(req, savepoint, offset_mark, stored, stored_mark)) return;
 
     out.acks.reserve(req.batch.size());
-    std::string stored_fingerprint;
     for (std::size_t i = 0; i < req.batch.size(); ++i) {
         domain::event& ev = req.batch[i];
         run_state& run = touch_run_(ev.run_id);
@@ -167,9 +166,8 @@ void group_commit::run_request_(write_request& req, std::vector<domain::stored_e
         }
         // The id is taken (earlier, or by this very group): the same body is
         // a duplicate answered with the stored numbers, another is a conflict.
-        event_ack dup = find_stored_(ev, stored_fingerprint);
-        if (stored_fingerprint == ev.fingerprint) {
-            out.acks.push_back(std::move(dup));
+        if (auto dup = find_duplicate_(ev)) {
+            out.acks.push_back(std::move(*dup));
             continue;
         }
         roll_back_request_(savepoint, offset_mark, stored, stored_mark);

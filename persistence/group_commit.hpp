@@ -103,14 +103,17 @@ private:
     // was taken: then nothing of them is left, in the database or in memory,
     // and the caller stores them one by one.
     bool insert_all_at_once_(std::span<write_request> requests, std::vector<domain::stored_event>* stored);
-    // Binds one event row's 11 parameters from index `first` on.
+    // Binds one event row's 10 parameters from index `first` on.
     static void bind_event_(sqlite3_stmt* s, int first, const domain::event& ev, std::int64_t offset,
                             std::int64_t seq);
     bool insert_event_(const domain::event& ev, std::int64_t offset, std::int64_t seq);
     // insert_event_, except that a server-made id found taken is replaced by
     // a fresh one (throws when none is free): false only for a client's id.
     bool insert_naming_afresh_(domain::event& ev, std::int64_t offset, std::int64_t seq);
-    event_ack find_stored_(const domain::event& ev, std::string& fingerprint);
+    // The stored numbers of the event under the (taken) id of `ev`, marked
+    // duplicate, when it has the same body (domain/same_body.hpp); nullopt
+    // when it has another (a conflict).
+    std::optional<event_ack> find_duplicate_(const domain::event& ev);
     run_state& touch_run_(const std::string& run_id);
     run_state load_run_(const std::string& run_id);
     static void apply_event_(run_state& run, const domain::event& ev, std::int64_t seq);

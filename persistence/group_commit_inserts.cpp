@@ -13,8 +13,10 @@
 // and then one event at a time, which tells a duplicate, a conflict and a
 // taken server-made id apart.
 #include "persistence/group_commit.hpp"
+#include "persistence/event_row.hpp"
 #include "persistence/group_commit_support.hpp"
 
+#include "domain/same_body.hpp"
 #include "domain/uuid.hpp"
 
 #include <algorithm>
@@ -27,11 +29,16 @@ using namespace group_commit_support;
 
 namespace {
 
+// `fingerprint` (a hash of the client's body, migrations/0001) is no longer
+// kept: a repeated id is compared with the stored row itself
+// (domain/same_body.hpp). The column stays, as dropping it would rewrite
+// the whole table of a long-lived database; an empty text costs its row
+// one byte.
 constexpr std::string_view sql_into_events =
     "INTO events(\"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, payload, "
     "fingerprint) VALUES ";
-constexpr int event_columns = 11;  // the parameters of one row, in the order above
-constexpr std::string_view sql_event_row = "(?,?,?,?,?,?,?,?,?,?,?)";
+constexpr int event_columns = 10;  // the parameters of one row, in the order above
+constexpr std::string_view sql_event_row = "(?,?,?,?,?,?,?,?,?,?,'')";
 constexpr std::string_view sql_on_taken_id = " ON CONFLICT(id) DO NOTHING";
 constexpr int max_id_redraws = 3;  // fresh ids tried when a server-made one is taken
 // The largest multi-row INSERT (rows); statements of every power of two up
@@ -156,7 +163,6 @@ void group_commit::bind_event_(sqlite3_stmt* s, int first, const domain::event& 
     bind_text(s, first + 7, ev.node);
     bind_text(s, first + 8, ev.parent_id);
     bind_text(s, first + 9, std::string_view{ev.payload_json});
-    bind_text(s, first + 10, std::string_view{ev.fingerprint});
 }
 
 bool group_commit::insert_event_(const domain::event& ev, std::int64_t offset, std::int64_t seq) {
@@ -181,7 +187,7 @@ bool group_commit::insert_naming_afresh_(domain::event& ev, std::int64_t offset,
     throw sqlite_error(SQLITE_INTERNAL, "no free id found for a server-named event");
 }
 
-event_ack group_commit::find_stored_(const domain::event& ev, std::string& fingerprint) {
+std::optional<event_ack> group_commit::find_duplicate_(const domain::event& ev) {
     sqlite3_stmt* s = find_event_.get();
     reset_on_exit guard{s};
     bind_text(s, 1, std::string_view{ev.id});
@@ -192,10 +198,9 @@ event_ack group_commit::find_stored_(const domain::event& ev, std::string& finge
         // silently, which the schema does not allow.
         throw sqlite_error(SQLITE_INTERNAL, "event " + ev.id + " was neither inserted nor found");
     }
-    fingerprint.assign(reinterpret_cast<const char*>(sqlite3_column_text(s, 2)),
-                       static_cast<std::size_t>(sqlite3_column_bytes(s, 2)));
-    return event_ack{ev.id, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), true};
+    const domain::stored_event stored = stored_event_from(s);
+    if (!domain::same_body(ev, stored)) return std::nullopt;
+    return event_ack{ev.id, stored.offset, stored.seq, true};
 }
-
 
 }  // namespace obs::persistence

@@ -17,7 +17,9 @@
 namespace obs::persistence::group_commit_support {
 
 inline constexpr const char* sql_delete_from_offset = "DELETE FROM events WHERE \"offset\" >= ?1";
-inline constexpr const char* sql_find_event = "SELECT \"offset\", seq, fingerprint FROM events WHERE id = ?1";
+// The columns event_row.hpp reads.
+inline constexpr const char* sql_find_event =
+    "SELECT \"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, payload FROM events WHERE id = ?1";
 
 // The one-row INSERT of the event-by-event path: a taken id makes it do
 // nothing (and only a taken id: any other constraint still fails it).

@@ -18,7 +18,6 @@
 //                           [--dir DIR] [--from-db PATH]
 //                           [--sqlite-autocheckpoint P]
 #include "domain/event.hpp"
-#include "domain/sha256.hpp"
 #include "domain/uuid.hpp"
 #include "persistence/event_writer.hpp"
 #include "persistence/migrations.hpp"
@@ -80,11 +79,11 @@ struct event_row {
     std::optional<std::string> node;
     std::optional<std::string> parent_id;
     std::string payload;
-    std::string fingerprint;
+    std::string fingerprint;  // empty, as the writer stores it; older rows have a hash
 };
 
 // Rows like a busy agent's: batches of 100 events of one run, types in turn,
-// payloads of about 150 bytes, UUIDv7 ids and real fingerprints.
+// payloads of about 150 bytes, UUIDv7 ids.
 std::vector<std::vector<domain::event>> make_batches(std::size_t rows) {
     const domain::event_type kinds[] = {domain::event_type::thought, domain::event_type::tool_call,
                                         domain::event_type::tool_result, domain::event_type::llm_call};
@@ -102,7 +101,6 @@ std::vector<std::vector<domain::event>> make_batches(std::size_t rows) {
         ev.node = "worker-" + std::to_string(i % 7);
         ev.payload_json = R"({"tool":"search","call_id":"c)" + std::to_string(i) +
                           R"(","arguments":{"q":"gear ratio of the second stage","page":3,"lang":"en"}})";
-        ev.fingerprint = domain::sha256_hex(ev.id + ev.payload_json);
         batches.back().push_back(std::move(ev));
     }
     return batches;
@@ -117,7 +115,7 @@ std::vector<event_row> rows_of(const std::vector<std::vector<domain::event>>& ba
         for (const domain::event& ev : batch) {
             rows.push_back({static_cast<std::int64_t>(rows.size()) + 1, ev.id, ev.run_id, ++last_seq[ev.run_id],
                             std::string(domain::to_string(ev.type)), ev.ts_ms, ev.received_ms, ev.node,
-                            ev.parent_id, ev.payload_json, ev.fingerprint});
+                            ev.parent_id, ev.payload_json, ""});
         }
     }
     return rows;

@@ -1,10 +1,8 @@
 // The artifact service (see artifact_service.hpp): the store's lifetime
 // around its worker pool, and the event that records a stored artifact.
-// The server writes that event itself (clients may not post `artifact`), so
-// its fingerprint is the hash of the payload rather than of a client body.
+// The server writes that event itself (clients may not post `artifact`).
 #include "server/artifacts/artifact_service.hpp"
 
-#include "domain/sha256.hpp"
 #include "server/log.hpp"
 
 #include <boost/json/object.hpp>
@@ -37,7 +35,6 @@ domain::event make_artifact_event(const persistence::artifact_row& row) {
     ev.received_ms = row.created_ms;
     ev.parent_id = row.step_id;
     ev.payload_json = boost::json::serialize(payload);
-    ev.fingerprint = domain::sha256_hex(ev.payload_json);
     return ev;
 }
 

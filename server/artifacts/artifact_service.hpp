@@ -59,7 +59,7 @@ private:
 
 // The `artifact` event that records `row` in its run's log: id row.id,
 // parent_id the step, payload {"name","sha256","size","content_type"
-// [,"step_id"]}, fingerprint the payload's sha256.
+// [,"step_id"]}.
 domain::event make_artifact_event(const persistence::artifact_row& row);
 
 }  // namespace obs::server

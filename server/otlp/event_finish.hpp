@@ -3,18 +3,17 @@
 // into the domain::event the writer stores, with exactly the result
 // domain::decode_event gives for the same event sent as a JSON object
 // {"id","run_id","type","ts","node"?,"parent_id"?,"payload"}: the same
-// payload text, run facts and fingerprint, and the same first violation
-// when a rule is broken.
+// payload text and run facts, and the same first violation when a rule is
+// broken.
 //
 // Why not decode_event itself: it re-reads the envelope the mapper has just
-// written (a string path per key), and its canonical form for the
-// fingerprint sorts every object into a fresh vector; together that was
-// over 40% of the OTLP route's CPU time. Here an envelope that keeps the
-// rules, which a mapped one always does (ids are made from checked hex, the
-// node is clipped, times are bounded), is not decoded again: its fields are
-// checked in place, the payload through payload_check (and the same
-// domain::validate_payload when that is not sure), and the canonical text is written with the
-// envelope's keys in their known sorted order. Any envelope field that
+// written (a string path per key), which with the canonical hash it then
+// made of every event was over 40% of the OTLP route's CPU time. Here an
+// envelope that keeps the rules, which a mapped one always does (ids are
+// made from checked hex, the node is clipped, times are bounded), is not
+// decoded again: its fields are checked in place and the payload through
+// payload_check (and the same domain::validate_payload when that is not
+// sure). Any envelope field that
 // breaks a rule sends the event through decode_event, so its violation is
 // the one decode_event reports. tests/otlp/mapping_golden_test.cpp and
 // event_finish_test.cpp hold the output to decode_event's.
@@ -53,10 +52,5 @@ std::optional<domain::event> finish_event(event_draft& draft, std::int64_t now_m
 // The JSON object decode_event would be given for `draft` (keys in the
 // order above; `ts` as RFC 3339 text). Used on the slow path and by tests.
 boost::json::object envelope_object(const event_draft& draft, boost::json::storage_ptr sp = {});
-
-// Appends the canonical JSON of `v` (compact, object keys sorted bytewise at
-// every level), as domain's fingerprint writes it. REQUIRES: `v` nests at
-// most as deep as validation allows (the recursion follows it).
-void append_canonical(std::string& out, const boost::json::value& v);
 
 }  // namespace obs::otlp

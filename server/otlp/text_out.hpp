@@ -4,10 +4,7 @@
 // are calls into the shared library (it is an extern template) that check
 // the capacity each time; here the string is grown ahead of the text, and
 // appending is an inline bounds check and a copy. The string holds exactly
-// the text again once the text_out is gone, unless it was made over a
-// scratch string (text_out::scratch), whose bytes are only room to write in
-// and stay as they are (a string emptied and grown again for every text
-// would have its new room zero-filled each time).
+// the text again once the text_out is gone.
 //
 // Thread-safety: none; one text_out per string at a time.
 #pragma once
@@ -27,20 +24,9 @@ public:
         s_.resize(s_.capacity());  // the room it has already
         refresh();
     }
-    // Writes from the start of `s`, whose size is the room to write in; the
-    // text is view(0) while this text_out lives.
-    struct scratch_tag {};
-    static constexpr scratch_tag scratch{};
-    text_out(std::string& s, scratch_tag) : s_(s), keep_size_(true) { refresh(); }
-    ~text_out() {
-        if (!keep_size_) s_.resize(len_);
-    }
+    ~text_out() { s_.resize(len_); }
     text_out(const text_out&) = delete;
     text_out& operator=(const text_out&) = delete;
-
-    std::size_t size() const { return len_; }
-    // The text from byte `from` on; valid until the next append.
-    std::string_view view(std::size_t from) const { return {data_ + from, len_ - from}; }
 
     void put(char c) {
         if (len_ == cap_) grow(1);
@@ -50,17 +36,6 @@ public:
         if (cap_ - len_ < text.size()) grow(text.size());
         std::memcpy(data_ + len_, text.data(), text.size());
         len_ += text.size();
-    }
-    // Appends `n` bytes of this text from `from` on. REQUIRES: from + n <= size().
-    void put_own(std::size_t from, std::size_t n) {
-        if (cap_ - len_ < n) grow(n);
-        std::memcpy(data_ + len_, data_ + from, n);
-        len_ += n;
-    }
-    // Removes `n` bytes from `from` on. REQUIRES: from + n <= size().
-    void cut(std::size_t from, std::size_t n) {
-        std::memmove(data_ + from, data_ + from + n, len_ - from - n);
-        len_ -= n;
     }
 
 private:
@@ -74,7 +49,6 @@ private:
     }
 
     std::string& s_;
-    bool keep_size_ = false;
     char* data_ = nullptr;
     std::size_t len_ = 0;
     std::size_t cap_ = 0;

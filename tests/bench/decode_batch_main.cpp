@@ -3,26 +3,19 @@
 // scripts/bench-decode. Bodies of 1000 events shaped like the SDKs' (a
 // UUIDv7 `id` first, then run_id, type, ts, payload; a tool_call whose keys
 // come unsorted, as a user's dict gives them), decoded by:
-//   - the streaming fast path, bodies with ids (the fingerprint included)
+//   - the streaming fast path, bodies with ids
 //   - the streaming fast path, the same bodies without ids
 //   - the full decoder (parse_json into an arena, as the server does, and
-//     decode_event_batch), bodies with ids: what the server ran for them
-//     before the fast path took ids
-//   - the alternative the fast path could use for ids: decode without ids,
-//     then per event a small DOM (the payload text parsed into an arena,
-//     the envelope beside it) hashed by fingerprint_of
+//     decode_event_batch), bodies with ids
 // Prints one line per variant: events per CPU-second of this thread (the
 // machine is shared, so wall time would count the neighbours' turns), the
 // median of ROUNDS runs of about SECONDS each.
 // Usage: obs_bench_decode [rounds] [seconds]
-#include "domain/fingerprint.hpp"
 #include "domain/plain_batch.hpp"
 #include "domain/uuid.hpp"
 #include "domain/validation.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -94,7 +87,7 @@ int main(int argc, char** argv) {
     const std::string without_ids = make_body(false);
 
     // The fast path must take both bodies, and agree with the full decoder
-    // on the fingerprints, or the numbers below mean nothing.
+    // on the events, or the numbers below mean nothing.
     const auto fast = domain::decode_plain_batch(with_ids, now);
     const auto full = domain::decode_event_batch(*domain::parse_json(with_ids).value, now);
     if (!fast || !full.ok() || !domain::decode_plain_batch(without_ids, now)) {
@@ -102,8 +95,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     for (std::size_t i = 0; i < events_per_body; ++i)
-        if ((*fast)[i].fingerprint != full.events[i].fingerprint || full.events[i].fingerprint.empty()) {
-            std::fprintf(stderr, "obs_bench_decode: fingerprints differ at event %zu\n", i);
+        if ((*fast)[i].id != full.events[i].id || (*fast)[i].payload_json != full.events[i].payload_json) {
+            std::fprintf(stderr, "obs_bench_decode: the decoders differ at event %zu\n", i);
             return 1;
         }
 
@@ -118,35 +111,9 @@ int main(int argc, char** argv) {
             return must(domain::decode_event_batch(*parsed.value, now).events.size());
         },
         rounds, seconds);
-    // The DOM alternative: the id-less decode stands in for the streaming
-    // pass; the per-event DOM and hash are what ids would add to it.
-    std::vector<std::string> ids;
-    for (const auto& ev : full.events) ids.push_back(ev.id);
-    const double dom_ids = rate(
-        [&] {
-            auto events = domain::decode_plain_batch(without_ids, now);
-            for (std::size_t i = 0; i < events->size(); ++i) {
-                auto& ev = (*events)[i];
-                json::monotonic_resource arena(ev.payload_json.size() * 2 + 512);
-                const json::storage_ptr storage(&arena);
-                json::object envelope(storage);
-                envelope.reserve(5);
-                envelope.emplace("id", ids[i]);
-                envelope.emplace("type", domain::to_string(ev.type));
-                envelope.emplace("ts", "2026-11-27T22:04:05.123Z");
-                envelope.emplace("payload", json::parse(ev.payload_json, storage));
-                ev.fingerprint = domain::detail::fingerprint_of(envelope, ev.run_id);
-            }
-            if ((*events)[7].fingerprint != full.events[7].fingerprint)
-                throw std::runtime_error("the DOM alternative hashes another text");
-            return must(events->size());
-        },
-        rounds, seconds);
-
     std::printf("%-58s %12s\n", "decoder (1000-event bodies, one thread)", "events/CPU-s");
-    std::printf("%-58s %12.0f\n", "fast path, ids (incremental canonical text)", fast_ids);
+    std::printf("%-58s %12.0f\n", "fast path, ids", fast_ids);
     std::printf("%-58s %12.0f\n", "fast path, no ids", fast_plain);
-    std::printf("%-58s %12.0f\n", "full decoder, ids (the server's path for ids before)", full_ids);
-    std::printf("%-58s %12.0f\n", "alternative: fast path + a DOM per event for the hash", dom_ids);
+    std::printf("%-58s %12.0f\n", "full decoder, ids", full_ids);
     return 0;
 }

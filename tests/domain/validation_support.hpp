@@ -32,12 +32,14 @@ batch_result decode_text(std::string_view body);
 // when the fast path accepts, the full decoder must have accepted too, with
 // equal events (expect_same_event). Returns whether the fast path accepted.
 bool expect_fast_path_agrees(std::string_view body, const batch_result& full);
-// Every field of two decodings of one event equal (a client's id and the
-// fingerprint too), the server-made id aside.
+// Every field of two decodings of one event equal (a client's id too), the
+// server-made id aside.
 void expect_same_event(const event& fast, const event& full);
 // Decodes a body expected to hold exactly one good event; fails the test
 // otherwise.
 event decode_one(const std::string& body);
+// `ev` as the writer stores it (offset and seq 1).
+stored_event as_stored(const event& ev);
 
 // The violations on one line, for failure messages.
 std::string describe(const std::vector<violation>& v);

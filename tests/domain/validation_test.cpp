@@ -1,9 +1,10 @@
 // Tests of domain/validation.cpp, the accepting half: good events of every
 // type at the edges of every bound, with their run facts, compact payload
 // text and defaults; the steps route's forced run id; event lists; a payload
-// validated alone; the fingerprint; and violations as JSON. Parsing and the
+// validated alone; the same body; and violations as JSON. Parsing and the
 // refused events have their own files (validation_parse_test.cpp,
 // validation_bad_events_test.cpp).
+#include "domain/same_body.hpp"
 #include "domain/validation.hpp"
 
 #include "validation_support.hpp"
@@ -102,7 +103,7 @@ BOOST_AUTO_TEST_CASE(defaults_when_fields_are_absent) {
     BOOST_TEST(!ev.node.has_value());
     BOOST_TEST(!ev.parent_id.has_value());
     BOOST_TEST(!ev.facts.name.has_value());
-    BOOST_TEST(ev.fingerprint.empty());  // no client id: nothing to compare a repeat with
+    BOOST_TEST(!ev.ts_given);
 
     // A tool_result without is_error is stored as sent; false is the reader's default.
     const auto result = decode_one(one(event_with("tool_result", R"({"call_id":"c","output":null})")));
@@ -174,8 +175,7 @@ BOOST_AUTO_TEST_CASE(forced_run_id) {
     BOOST_TEST_REQUIRE(kept.has_value());
     BOOST_TEST(kept->run_id == "r-7");
     // The path's run counts as sent: both forms are the same body.
-    BOOST_TEST(taken->fingerprint.size() == 64u);
-    BOOST_TEST(taken->fingerprint == kept->fingerprint);
+    BOOST_TEST(domain::same_body(*kept, as_stored(*taken)));
     BOOST_TEST(out.empty());
 
     BOOST_TEST(!domain::decode_event(other, 3, now, out, "r-7").has_value());
@@ -230,29 +230,31 @@ BOOST_AUTO_TEST_CASE(validate_payload_alone) {
     BOOST_TEST(has_violation(out, 0, "payload", "must be an object"));
 }
 
-// ------------------------------------------------------------ fingerprint
+// ------------------------------------------------------------ the same body
+// (domain/same_body.hpp, on events as decoded; same_body_test.cpp has the
+// stored side's cases)
 
-BOOST_AUTO_TEST_CASE(fingerprint_ignores_key_order_and_spacing) {
+BOOST_AUTO_TEST_CASE(the_same_body_in_any_key_order_spacing_or_ts_spelling) {
     const std::string variants[] = {
         R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":{"x":[1,{"p":1,"q":2}],"y":2}}}})",
         R"({"payload":{"arguments":{"b":{"y":2,"x":[1,{"q":2,"p":1}]},"a":1},"call_id":"c","tool":"t"},"ts":"2026-11-27T22:04:05.123Z","type":"tool_call","run_id":"r1","id":"e1"})",
         "{ \"type\" : \"tool_call\",\n \"id\":\"e1\", \"run_id\":\"r1\", \"ts\":\"2026-11-27T22:04:05.123Z\", "
         "\"payload\" : {\"call_id\":\"c\", \"tool\":\"t\", \"arguments\": {\"a\": 1, \"b\": {\"x\": [1, {\"p\": 1, "
         "\"q\": 2}], \"y\": 2}}}}",
+        R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T23:04:05.123+01:00","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":{"x":[1,{"p":1,"q":2}],"y":2}}}})",
     };
-    const std::string first = decode_one(one(variants[0])).fingerprint;
-    BOOST_TEST(first.size() == 64u);
+    const domain::stored_event stored = as_stored(decode_one(one(variants[0])));
     for (const auto& v : variants) {
         BOOST_TEST_CONTEXT(v) {
-            BOOST_TEST(decode_one(one(v)).fingerprint == first);
             // The receive time is server-made: it does not count.
-            BOOST_TEST(domain::decode_event_batch(parse_or_fail(one(v)), now + 5000).events.at(0).fingerprint ==
-                       first);
+            const auto again = domain::decode_event_batch(parse_or_fail(one(v)), now + 5000);
+            BOOST_TEST_REQUIRE(again.events.size() == 1u);
+            BOOST_TEST(domain::same_body(again.events[0], stored));
         }
     }
 }
 
-BOOST_AUTO_TEST_CASE(fingerprint_changes_with_content) {
+BOOST_AUTO_TEST_CASE(another_body_differs_in_any_field) {
     const std::string base =
         R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":[1,2]}}})";
     const std::string changed[] = {
@@ -260,30 +262,35 @@ BOOST_AUTO_TEST_CASE(fingerprint_changes_with_content) {
         R"({"id":"e1","run_id":"r1","type":"tool_call","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":[1,2]}}})",
         R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"u","call_id":"c","arguments":{"a":1,"b":[1,2]}}})",
         R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":2,"b":[1,2]}}})",
+        R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1.0,"b":[1,2]}}})",
         R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":[2,1]}}})",
         R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"c":[1,2]}}})",
         R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":"1","b":[1,2]}}})",
+        R"({"id":"e1","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":[1,2],"c":null}}})",
         R"({"id":"e1","run_id":"r2","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":[1,2]}}})",
-        R"({"id":"e2","run_id":"r1","type":"tool_call","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":[1,2]}}})",
         R"({"id":"e1","run_id":"r1","type":"tool_call","node":"w","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":[1,2]}}})",
         R"({"id":"e1","run_id":"r1","type":"tool_call","parent_id":"p","ts":"2026-11-27T22:04:05.123Z","payload":{"tool":"t","call_id":"c","arguments":{"a":1,"b":[1,2]}}})",
+        R"({"id":"e1","run_id":"r1","type":"thought","ts":"2026-11-27T22:04:05.123Z","payload":{"text":"t"}})",
     };
-    const std::string fingerprint = decode_one(one(base)).fingerprint;
+    // Stored as received a second after its ts, so that the change "no ts"
+    // is not the edge case of a row whose ts is its receive time.
+    const auto first = domain::decode_event_batch(parse_or_fail(one(base)), now + 1000);
+    BOOST_TEST_REQUIRE(first.events.size() == 1u);
+    const domain::stored_event stored = as_stored(first.events[0]);
     for (const auto& c : changed) {
-        BOOST_TEST_CONTEXT(c) { BOOST_TEST(decode_one(one(c)).fingerprint != fingerprint); }
+        BOOST_TEST_CONTEXT(c) { BOOST_TEST(!domain::same_body(decode_one(one(c)), stored)); }
     }
 }
 
-BOOST_AUTO_TEST_CASE(no_fingerprint_without_a_client_id) {
-    // A server-made id is new each time: nothing can repeat it with the same
-    // body, so the canonical hash is skipped (an empty fingerprint never
-    // equals a client's, so reusing such an id is a conflict).
-    const auto a = decode_one(one(good_thought));
-    const auto b = decode_one(one(good_thought));
-    BOOST_TEST(!a.id_given);
-    BOOST_TEST(a.id != b.id);
-    BOOST_TEST(a.fingerprint.empty());
-    BOOST_TEST(b.fingerprint.empty());
+BOOST_AUTO_TEST_CASE(an_event_sent_without_ts_is_the_same_body_when_sent_again_later) {
+    // Stored without ts, its time is its receive time; sent again later, it
+    // gets a new receive time, which is server-made and does not count.
+    const std::string body = R"({"id":"e9","run_id":"r1","type":"thought","payload":{"text":"t"}})";
+    const domain::stored_event stored = as_stored(decode_one(one(body)));
+    const auto later = domain::decode_event_batch(parse_or_fail(one(body)), now + 60000);
+    BOOST_TEST_REQUIRE(later.events.size() == 1u);
+    BOOST_TEST(!later.events[0].ts_given);
+    BOOST_TEST(domain::same_body(later.events[0], stored));
 }
 
 // ------------------------------------------------------------ error details

@@ -167,14 +167,30 @@ BOOST_FIXTURE_TEST_CASE(duplicates_and_conflicts, fixture) {
     BOOST_TEST(conflict.json().at("error").at("details").as_array()[0].at("index").as_int64() == 1);
     BOOST_TEST(sqlite_count(db, "select count(*) from events") == 1);  // e-2 was not stored either
 
-    // An id the server made can be read back but not sent again: the
-    // server kept no body to compare a repeat with, so it is a conflict.
+    // An id the server made, sent back with the event as it was stored
+    // (its time included), is that event: a duplicate. With another body,
+    // it is a conflict like any other.
     const std::string anonymous = R"({"run_id":"r","type":"thought","payload":{"text":"c"}})";
     auto made = http_request(port(), "POST", "/observability/events", "{\"events\":[" + anonymous + "]}");
     BOOST_TEST_REQUIRE(made.status == 201, made.body);
-    const std::string made_id(made.json().at("events").as_array()[0].at("id").as_string());
+    const auto made_json = made.json();
+    const std::string made_id(made_json.at("events").as_array()[0].at("id").as_string());
+    const std::int64_t made_offset = made_json.at("events").as_array()[0].at("offset").as_int64();
+    auto read = http_request(port(), "GET", "/observability/runs/r/steps");
+    BOOST_TEST_REQUIRE(read.status == 200, read.body);
+    std::string made_ts;
+    const auto read_json = read.json();
+    for (const auto& step : read_json.at("steps").as_array())
+        if (step.at("id").as_string() == made_id) made_ts = std::string(step.at("ts").as_string());
+    BOOST_TEST_REQUIRE(!made_ts.empty());
+    auto resend = http_request(port(), "POST", "/observability/events",
+                               R"({"events":[{"id":")" + made_id + R"(","ts":")" + made_ts +
+                                   R"(","run_id":"r","type":"thought","payload":{"text":"c"}}]})");
+    BOOST_TEST(resend.status == 201, resend.body);
+    BOOST_TEST(resend.json().at("duplicates").as_int64() == 1);
+    BOOST_TEST(resend.json().at("events").as_array()[0].at("offset").as_int64() == made_offset);
     auto reuse = http_request(port(), "POST", "/observability/events",
-                              R"({"events":[{"id":")" + made_id + R"(","run_id":"r","type":"thought","payload":{"text":"c"}}]})");
+                              R"({"events":[{"id":")" + made_id + R"(","run_id":"r","type":"thought","payload":{"text":"d"}}]})");
     BOOST_TEST(reuse.status == 409, reuse.body);
     BOOST_TEST(sqlite_count(db, "select count(*) from events") == 2);
 }

@@ -1,6 +1,6 @@
 // The mapping's exact output on a corpus, against a golden file: every field
 // of every event (id, run, type, times, node, parent, the payload text byte
-// for byte, the run facts, the fingerprint) and every rejection message, for
+// for byte, the run facts, whether it has a ts) and every rejection message, for
 // the real exporters' fixtures and a table of hand-built spans that walks
 // every row of the mapping and every rule a mapped event can break (a text
 // over 1 MiB, a number JSON cannot carry, a time past 9999, bad ids,
@@ -182,7 +182,7 @@ void dump(std::ostream& out, const std::string& name, const otlp::export_result&
                             {"input_tokens", f.input_tokens},
                             {"output_tokens", f.output_tokens},
                             {"cost_usd", f.cost_usd}}},
-                          {"fingerprint", e.fingerprint}};
+                          {"ts_given", e.ts_given}};
         out << json::serialize(line) << "\n" << e.payload_json << "\n";
     }
 }

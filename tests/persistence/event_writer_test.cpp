@@ -36,7 +36,6 @@ std::vector<event> thoughts(const std::string& run_id, std::size_t n, std::size_
         event ev = thought(run_id);
         if (payload_bytes > 0) {
             ev.payload_json = R"({"text":")" + std::string(payload_bytes, 'x') + "\"}";
-            refingerprint(ev);
         }
         batch.push_back(std::move(ev));
     }

@@ -28,11 +28,9 @@ BOOST_AUTO_TEST_CASE(duplicates_and_conflicts) {
 
     event other_body = first;
     other_body.payload_json = R"({"text":"something else"})";
-    refingerprint(other_body);
     event twin = thought("r", base_ts, "twin");
     event twin_other = twin;
     twin_other.ts_ms += 1;
-    refingerprint(twin_other);
 
     struct dedupe_case {
         std::string what;
@@ -83,6 +81,68 @@ BOOST_AUTO_TEST_CASE(duplicates_and_conflicts) {
     BOOST_TEST(count_events(db.get()) == w.last_offset());
     BOOST_TEST(query_int(db.get(), "SELECT max(seq) FROM events WHERE run_id = 'r'") ==
                query_int(db.get(), "SELECT last_seq FROM runs WHERE id = 'r'"));
+}
+
+// Whether a repeated id is the same body is judged from the stored row
+// (domain/same_body.hpp): payload members in another order are a duplicate,
+// another node a conflict; and a row of an older version, which kept a hash
+// of the client's body in `fingerprint`, is judged the same way.
+BOOST_AUTO_TEST_CASE(a_repeated_id_is_judged_against_the_stored_row) {
+    temp_db tmp;
+    {
+        // A row as an older version stored it, with the hash it kept.
+        event_writer w(tmp.writer_opts());
+        w.start();
+        w.stop();
+        db_ptr db = tmp.open();
+        exec(db.get(), "INSERT INTO events(\"offset\", id, run_id, seq, type, ts_ms, received_ms, node, parent_id, "
+                       "payload, fingerprint) VALUES (1, 'old', 'r', 1, 'thought', 1000, 1200, NULL, NULL, "
+                       "'{\"text\":\"t\"}', '" + std::string(64, 'a') + "')");
+        exec(db.get(), "INSERT INTO runs(id, started_ms, last_event_ms, last_seq, step_count) VALUES ('r', 1000, 1000, 1, 1)");
+    }
+    event_writer w(tmp.writer_opts());
+    w.start();
+    event original = make_event("r", obs::domain::event_type::tool_call, R"({"tool":"t","call_id":"c","arguments":{"a":1,"b":[2,{"x":1,"y":2}]}})",
+                                base_ts, "new");
+    original.node = "worker-1";
+    auto f0 = submit(w, {original});
+    BOOST_REQUIRE(wait(f0).result == status::committed);
+
+    event reordered = original;
+    reordered.payload_json = R"({"arguments":{"b":[2,{"y":2,"x":1}],"a":1},"call_id":"c","tool":"t"})";
+    reordered.received_ms += 5000;
+    event other_node = original;
+    other_node.node = "worker-2";
+    event old_again = make_event("r", obs::domain::event_type::thought, R"({"text":"t"})", 1000, "old");
+    event old_changed = make_event("r", obs::domain::event_type::thought, R"({"text":"u"})", 1000, "old");
+    struct judged_case {
+        const char* what;
+        event ev;
+        bool duplicate;
+        std::int64_t stored_offset;
+    };
+    const judged_case cases[] = {
+        {"payload members in another order", reordered, true, 2},
+        {"another node", other_node, false, 0},
+        {"an older version's row, the same body", old_again, true, 1},
+        {"an older version's row, another body", old_changed, false, 0},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.what) {
+            auto f = submit(w, {c.ev});
+            const write_outcome o = wait(f);
+            if (c.duplicate) {
+                BOOST_REQUIRE(o.result == status::committed);
+                BOOST_TEST(o.acks.at(0).duplicate);
+                BOOST_TEST(o.acks.at(0).offset == c.stored_offset);
+            } else {
+                BOOST_TEST(static_cast<int>(o.result) == static_cast<int>(status::conflict));
+            }
+        }
+    }
+    db_ptr db = tmp.open(true);
+    BOOST_TEST(count_events(db.get()) == 2);
+    BOOST_TEST(query_text(db.get(), "SELECT fingerprint FROM events WHERE id = 'new'") == "");
 }
 
 BOOST_FIXTURE_TEST_CASE(conflict_rolls_back_only_its_batch_within_a_group, writer_with_a_taken_id) {

@@ -44,16 +44,16 @@ inline std::int64_t count_events(sqlite3* db) { return query_int(db, "SELECT cou
 inline domain::event other_body_of(const domain::event& taken) {
     domain::event clash = taken;
     clash.payload_json = R"({"text":"other"})";
-    refingerprint(clash);
     return clash;
 }
 
-// An event as decoded without a client id: named by the server, no fingerprint.
+// An event as decoded without a client id or ts: named by the server.
 inline domain::event server_named(const std::string& run_id, std::string id = {}) {
     domain::event ev = thought(run_id);
     ev.id = id.empty() ? domain::make_uuid_v7(ev.received_ms) : std::move(id);
     ev.id_given = false;
-    ev.fingerprint.clear();
+    ev.ts_given = false;
+    ev.ts_ms = ev.received_ms;
     return ev;
 }
 

@@ -250,8 +250,6 @@ BOOST_AUTO_TEST_CASE(steps_pages_and_filters) {
     for (int i = 0; i < 10; ++i) batch.push_back(make_event("s", kinds[i % 5], "{\"i\":" + std::to_string(i) + "}", t0 + i));
     batch[3].node = "worker-2";
     batch[4].parent_id = batch[3].id;
-    refingerprint(batch[3]);
-    refingerprint(batch[4]);
     store(tmp, {{thought("other")}, std::move(batch), {run_started("empty", "n", "a", t0)}});
     db_ptr db = tmp.open(true);
 

@@ -1,7 +1,6 @@
 // Implementation of the shared test helpers (see support.hpp).
 #include "support.hpp"
 
-#include "domain/sha256.hpp"
 #include "persistence/migrations.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -50,16 +49,10 @@ domain::event make_event(const std::string& run_id, domain::event_type type, std
     ev.run_id = run_id;
     ev.type = type;
     ev.ts_ms = ts_ms;
+    ev.ts_given = true;
     ev.received_ms = ts_ms + 7;
     ev.payload_json = std::move(payload_json);
-    refingerprint(ev);
     return ev;
-}
-
-void refingerprint(domain::event& ev) {
-    ev.fingerprint = domain::sha256_hex(ev.id + '|' + ev.run_id + '|' + std::string{domain::to_string(ev.type)} + '|' +
-                                        std::to_string(ev.ts_ms) + '|' + ev.node.value_or("-") + '|' +
-                                        ev.parent_id.value_or("-") + '|' + ev.payload_json);
 }
 
 domain::event run_started(const std::string& run_id, const std::string& name, const std::string& agent,

@@ -35,12 +35,10 @@ private:
     std::string path_;
 };
 
-// An event of `type` for `run_id`; the id is made unique when empty; the
-// fingerprint is computed from every field (see refingerprint).
+// An event of `type` for `run_id` with a client id and ts; the id is made
+// unique when empty.
 domain::event make_event(const std::string& run_id, domain::event_type type, std::string payload_json = "{}",
                          std::int64_t ts_ms = base_ts, std::string id = {});
-// Recomputes ev.fingerprint after a test changed a field.
-void refingerprint(domain::event& ev);
 
 domain::event run_started(const std::string& run_id, const std::string& name, const std::string& agent,
                           std::int64_t ts_ms, const std::string& tags_json = "[]",

@@ -154,7 +154,7 @@ std::string make_event_line(std::string_view step_type, json::object data, const
     }
     // The envelope as a client would post it; decode_event checks every rule
     // and names the first broken one. Without a given id decode_event makes
-    // the UUIDv7 itself and skips the canonical hash.
+    // the UUIDv7 itself.
     const json::value envelope_value = envelope_of(step_type, std::move(data), where);
     std::vector<obs::domain::violation> violations;
     auto ev = obs::domain::decode_event(envelope_value, 0, now_ms, violations);
