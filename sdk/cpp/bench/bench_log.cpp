@@ -14,6 +14,7 @@
 //                 [--connections N]
 //   obs_sdk_bench --url URL --phase rate   (the two delivered rates only)
 //   obs_sdk_bench --url URL --phase log    (the log() costs only)
+//   obs_sdk_bench --url URL --phase close  (close_10k only)
 //   obs_sdk_bench --phase rss
 #include "observability/provider.hpp"
 
@@ -34,9 +35,12 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+// bench-ingest's batch-phase payload, so that the delivered rate and the
+// server's reference rate store the same events but for what the SDK adds
+// to each (its id and ts).
 const boost::json::object& payload() {
     static const boost::json::object p{
-        {"tool", "search"}, {"call_id", "c-17"}, {"arguments", {{"q", "gear ratio of a two-stage box"}, {"k", 5}}}};
+        {"tool", "search"}, {"call_id", "c1"}, {"arguments", {{"q", "gear ratio"}, {"k", 5}}}};
     return p;
 }
 
@@ -99,7 +103,8 @@ std::string delivered_rate(const std::string& url, int threads, int per_thread, 
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t)
         workers.emplace_back([&, t] {
-            observability::log_options where{run_prefix + std::to_string(t), "worker-" + std::to_string(t), {}, {}, {}};
+            // No node: the reference's events have none.
+            observability::log_options where{run_prefix + std::to_string(t), {}, {}, {}, {}};
             for (int i = 0; i < per_thread; ++i) p.log("tool_call", payload(), where);
         });
     for (auto& w : workers) w.join();
@@ -194,6 +199,10 @@ int main(int argc, char** argv) {
         return 0;
     }
     const std::string down = down_url();
+    if (phase == "close") {
+        std::printf("{\"close_10k\":%s}\n", close_time(url, 10000).c_str());
+        return 0;
+    }
     if (phase == "log") {  // the four log() costs only
         std::printf("{\"server_up\":%s,", log_cost(url, log_calls, "", true).c_str());
         std::printf("\"server_down\":%s,", log_cost(down, log_calls, "", false).c_str());

@@ -34,7 +34,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from observability import ObservabilityProvider  # noqa: E402
 
-PAYLOAD = {"tool": "search", "call_id": "c-17", "arguments": {"q": "gear ratio of a two-stage box", "k": 5}}
+# bench-ingest's batch-phase payload, as in the C++ bench.
+PAYLOAD = {"tool": "search", "call_id": "c1", "arguments": {"q": "gear ratio", "k": 5}}
 
 
 def free_port():
@@ -84,7 +85,7 @@ def delivered_rate(url, threads, per_thread):
 
         def work(n):
             for i in range(per_thread):
-                obs.log("tool_call", PAYLOAD, run_id="bench-rate-%d" % n, node="worker-%d" % n)
+                obs.log("tool_call", PAYLOAD, run_id="bench-rate-%d" % n)
         workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
         for w in workers:
             w.start()
