@@ -220,10 +220,14 @@ void delivery::acknowledge(const outgoing_batch& batch, std::unique_lock<std::mu
             if (e.segment != 0) s_.spool->acknowledge(e.segment);
         removable = s_.spool->take_removable();
     }
-    const bool wake_router = s_.wants_lanes;
-    lock.unlock();
+    // Notified with the lock held, which the lane keeps to take its next
+    // batch: letting go of it here meant taking it once more per batch, and
+    // with agent threads calling log() flat out on the same core each take
+    // could wait a scheduler slice for one of them preempted holding it.
     s_.progress.notify_all();
-    if (wake_router) s_.wake.notify_one();
+    if (s_.wants_lanes) s_.wake.notify_one();
+    if (removable.empty()) return;
+    lock.unlock();
     for (const auto& path : removable) {
         std::error_code ignored;
         std::filesystem::remove(path, ignored);
