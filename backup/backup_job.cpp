@@ -8,6 +8,7 @@
 #include "backup/backup_steps.hpp"
 #include "backup/file_io.hpp"
 #include "backup/part_pipeline.hpp"
+#include "backup/worker_share.hpp"
 #include "domain/time.hpp"
 #include "persistence/sqlite_handle.hpp"
 
@@ -43,6 +44,7 @@ constexpr int backup_worker_max_nice = 19;
 struct backup_runner::active_state {
     bool running = false;
     std::function<void(bool)> on_busy;  // the constructor's, called as running changes
+    std::shared_ptr<worker_share> share;  // the worker's scheduling while running
     std::shared_ptr<archive_producer> producer;
     part_channel* channel = nullptr;  // valid while the upload runs (io thread)
 };
@@ -96,6 +98,7 @@ std::string backup_key(const std::string& prefix, std::int64_t unix_ms) {
 backup_runner::backup_runner(asio::any_io_executor io, std::function<void(bool)> on_busy)
     : io_(io), http_(io), active_(std::make_shared<active_state>()) {
     active_->on_busy = std::move(on_busy);
+    active_->share = std::make_shared<worker_share>(io);
     // The worker compresses for many seconds on the cores that serve the
     // agents, whose machines are busy. SCHED_IDLE starved it there (a
     // backup of 93 MB had had 2 CPU-seconds in 4 minutes beside a compile on
@@ -106,9 +109,11 @@ backup_runner::backup_runner(asio::any_io_executor io, std::function<void(bool)>
     // io or writer thread still preempts it. (Nice 10, a tenth, took 128 s
     // for 130 MiB beside two busy loops in scripts/bench-backup.) Linux
     // applies the nice value of PRIO_PROCESS with a thread id to that thread
-    // only; threads the worker starts inherit it.
-    asio::post(worker_, [] {
+    // only; threads the worker starts inherit it. While a backup runs,
+    // worker_share lets the worker yield the core until it is starved.
+    asio::post(worker_, [share = active_->share] {
         const auto tid = static_cast<id_t>(::gettid());
+        share->set_worker(static_cast<pid_t>(tid));
         errno = 0;
         const int current = ::getpriority(PRIO_PROCESS, tid);
         const int target = std::min(backup_worker_max_nice, (errno == 0 ? current : 0) + backup_worker_nice);
@@ -140,10 +145,12 @@ asio::awaitable<backup_outcome> backup_runner::run(backup_request req) {
     }
     active->running = true;
     if (active->on_busy) active->on_busy(true);
+    active->share->start();
     struct running_reset {
         std::shared_ptr<active_state> state;
         ~running_reset() {
             state->running = false;
+            state->share->stop();
             if (state->on_busy) state->on_busy(false);
             state->producer.reset();
             state->channel = nullptr;
