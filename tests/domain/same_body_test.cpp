@@ -29,19 +29,21 @@ domain::stored_event stored_row() {
     return s;
 }
 
-// The event that stored_row() stores, as a decoder makes it when sent again.
+// The event that stored_row() stores, as a decoder makes it when sent again
+// (a later receive time).
 domain::event resent() {
+    const domain::stored_event s = stored_row();
     domain::event e;
-    e.id = "e1";
+    e.id = s.id;
     e.id_given = true;
-    e.run_id = "r1";
-    e.type = domain::event_type::tool_call;
-    e.ts_ms = t0;
+    e.run_id = s.run_id;
+    e.type = s.type;
+    e.ts_ms = s.ts_ms;
     e.ts_given = true;
-    e.received_ms = t0 + 90000;
-    e.node = "worker-1";
-    e.parent_id = "p1";
-    e.payload_json = R"({"tool":"search","call_id":"c1","arguments":{"q":"x","k":5,"f":[1.5E0,null,true]}})";
+    e.received_ms = s.received_ms + 90000;
+    e.node = s.node;
+    e.parent_id = s.parent_id;
+    e.payload_json = s.payload_json;
     return e;
 }
 
