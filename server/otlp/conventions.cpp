@@ -5,7 +5,7 @@
 #include "server/otlp/conventions.hpp"
 
 #include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <array>
@@ -45,14 +45,15 @@ span_role classify(const span& s) {
     return span_role::other;
 }
 
-std::optional<std::string> text_attribute(const attribute_map& a, std::initializer_list<std::string_view> keys) {
+std::optional<json::string> text_attribute(const attribute_map& a, std::initializer_list<std::string_view> keys,
+                                           json::storage_ptr sp) {
     for (const auto key : keys) {
         const auto* v = a.if_contains(key);
         if (v == nullptr) continue;
         if (const auto* s = v->if_string()) {
-            if (!s->empty()) return std::string(s->data(), s->size());
+            if (!s->empty()) return json::string(*s, std::move(sp));
         } else if (v->is_number() || v->is_bool()) {
-            return json::serialize(*v);
+            return json::string(json::serialize(*v), std::move(sp));
         }
     }
     return std::nullopt;
@@ -76,29 +77,35 @@ std::optional<std::int64_t> count_attribute(const attribute_map& a, std::initial
 }
 
 json::value json_or_text(std::string_view text, json::storage_ptr sp) {
+    // One parser per thread, reset for each text: json::parse sets up a new
+    // parser each time, which for the short texts of a span (arguments,
+    // messages) cost as much as the parsing itself. Its options are the
+    // defaults, as json::parse's: a depth limit of 32 bounds it.
+    thread_local json::parser parser;
+    parser.reset(sp);
     json::error_code ec;
-    json::value v = json::parse(text, ec, sp);  // Boost.JSON's default depth limit (32) bounds it
-    if (!ec) return v;
+    parser.write(text.data(), text.size(), ec);
+    if (!ec) return parser.release();
     return json::value(json::string(text, std::move(sp)));
 }
 
 std::optional<json::value> prompt_of(const span& s, json::storage_ptr sp) {
     const auto& a = s.attributes;
-    if (auto messages = text_attribute(a, {"gen_ai.input.messages"})) {
+    if (auto messages = text_attribute(a, {"gen_ai.input.messages"}, sp)) {
         json::value v = json_or_text(*messages, sp);
         if (v.is_array() || v.is_string()) return v;
-        return json::value(json::string(*messages, sp));
+        return json::value(std::move(*messages));
     }
-    if (auto text = text_attribute(a, {"gen_ai.prompt", "input.value"})) return json::value(json::string(*text, sp));
+    if (auto text = text_attribute(a, {"gen_ai.prompt", "input.value"}, sp)) return json::value(std::move(*text));
     // OpenLLMetry flattens messages: gen_ai.prompt.0.role, gen_ai.prompt.0.content, ...
     json::array flattened(sp);
     for (std::size_t i = 0; i < max_attributes_per_list; ++i) {
         const std::string prefix = "gen_ai.prompt." + std::to_string(i) + ".";
-        auto content = text_attribute(a, {prefix + "content"});
+        auto content = text_attribute(a, {prefix + "content"}, sp);
         if (!content) break;
         json::object message(sp);
-        if (auto role = text_attribute(a, {prefix + "role"})) message["role"] = *role;
-        message["content"] = *content;
+        if (auto role = text_attribute(a, {prefix + "role"}, sp)) message["role"] = std::move(*role);
+        message["content"] = std::move(*content);
         flattened.push_back(std::move(message));
     }
     if (!flattened.empty()) return json::value(std::move(flattened));
@@ -118,14 +125,15 @@ std::optional<json::value> prompt_of(const span& s, json::storage_ptr sp) {
     return std::nullopt;
 }
 
-std::optional<std::string> completion_of(const span& s) {
+std::optional<json::string> completion_of(const span& s, json::storage_ptr sp) {
     if (auto text = text_attribute(s.attributes, {"gen_ai.output.messages", "gen_ai.completion",
-                                                  "gen_ai.completion.0.content", "output.value"}))
+                                                  "gen_ai.completion.0.content", "output.value"}, sp))
         return text;
     for (const auto& e : s.events) {
         if (e.name != "gen_ai.choice") continue;
-        if (auto text = text_attribute(e.attributes, {"content"})) return text;
-        if (const auto* message = e.attributes.if_contains("message")) return json::serialize(*message);
+        if (auto text = text_attribute(e.attributes, {"content"}, sp)) return text;
+        if (const auto* message = e.attributes.if_contains("message"))
+            return json::string(json::serialize(*message), sp);
     }
     return std::nullopt;
 }

@@ -7,6 +7,7 @@
 
 #include "server/otlp/trace_data.hpp"
 
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -28,8 +29,11 @@ enum class span_role {
 span_role classify(const span& s);
 
 // The first of `keys` present in `attributes` as a non-empty string (a
-// number or boolean is written as text).
-std::optional<std::string> text_attribute(const attribute_map& attributes, std::initializer_list<std::string_view> keys);
+// number or boolean is written as text), on `sp`: the mapper passes its
+// arena, so the text is copied once, into the payload's own memory.
+std::optional<boost::json::string> text_attribute(const attribute_map& attributes,
+                                                  std::initializer_list<std::string_view> keys,
+                                                  boost::json::storage_ptr sp = {});
 
 // The first of `keys` that holds an integer >= 0 (a number, or a decimal string).
 std::optional<std::int64_t> count_attribute(const attribute_map& attributes,
@@ -48,8 +52,8 @@ std::optional<boost::json::value> prompt_of(const span& s, boost::json::storage_
 
 // The model's output of an llm span as text, from gen_ai.output.messages,
 // gen_ai.completion, gen_ai.completion.0.content, output.value or a
-// gen_ai.choice event.
-std::optional<std::string> completion_of(const span& s);
+// gen_ai.choice event. Built on `sp`.
+std::optional<boost::json::string> completion_of(const span& s, boost::json::storage_ptr sp = {});
 
 // Lower-case name of a Span.SpanKind number ("client"); "unspecified" for
 // numbers outside the enum.

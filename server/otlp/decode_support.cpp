@@ -13,27 +13,6 @@ void throw_exception_from_error(const decode_error& e, const boost::source_locat
     boost::throw_exception(std::invalid_argument(e.message), loc);
 }
 
-std::string to_hex(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    // Sized once and written through a pointer: the spans' ids go through
-    // here three times per span.
-    std::string out(bytes.size() * 2, '\0');
-    char* at = out.data();
-    for (const char c : bytes) {
-        const auto b = static_cast<unsigned char>(c);
-        *at++ = digits[b >> 4];
-        *at++ = digits[b & 0x0f];
-    }
-    return out;
-}
-
-std::string to_lower_ascii(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 std::string to_base64(std::string_view bytes) {
     static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;

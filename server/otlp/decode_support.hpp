@@ -1,6 +1,6 @@
 // What the two OTLP decoders (protobuf_decoder, json_decoder) share: their
 // error value, the counters that bound a request while it is read, and the
-// conversions of ids, bytes and doubles into the JSON of trace_data.hpp.
+// conversions of bytes and doubles into the JSON of trace_data.hpp.
 #pragma once
 
 #include "server/otlp/trace_data.hpp"
@@ -37,12 +37,6 @@ struct request_budget {
         return ++values > max_values_per_request ? "more than 262144 attribute values in one request" : nullptr;
     }
 };
-
-// Lower-case hex of `bytes` (ids in protobuf are raw bytes).
-std::string to_hex(std::string_view bytes);
-
-// `text` lower-cased (ids in JSON are hex text; case must not split a run).
-std::string to_lower_ascii(std::string_view text);
 
 // Standard base64 with padding (RFC 4648), as OTLP JSON writes bytes_value.
 std::string to_base64(std::string_view bytes);

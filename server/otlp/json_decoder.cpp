@@ -194,13 +194,14 @@ bool decoder::resource_spans(const json::value& v, const std::string& path, trac
 bool decoder::span_message(const json::value& v, const std::string& path, span& out) {
     const auto* o = v.if_object();
     if (o == nullptr) return fail(path, "must be an object");
-    if (!text(*o, "traceId", "trace_id", path, out.trace_id) || !text(*o, "spanId", "span_id", path, out.span_id) ||
-        !text(*o, "parentSpanId", "parent_span_id", path, out.parent_span_id) ||
+    std::string trace_id, span_id, parent_span_id;
+    if (!text(*o, "traceId", "trace_id", path, trace_id) || !text(*o, "spanId", "span_id", path, span_id) ||
+        !text(*o, "parentSpanId", "parent_span_id", path, parent_span_id) ||
         !text(*o, "name", "name", path, out.name))
         return false;
-    out.trace_id = to_lower_ascii(out.trace_id);
-    out.span_id = to_lower_ascii(out.span_id);
-    out.parent_span_id = to_lower_ascii(out.parent_span_id);
+    out.trace_id.assign_lower(trace_id);
+    out.span_id.assign_lower(span_id);
+    out.parent_span_id.assign_lower(parent_span_id);
     if (const auto* k = member(*o, "kind", "kind");
         k != nullptr && !enumeration(*k, dotted(path, "kind"),
                                      {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",

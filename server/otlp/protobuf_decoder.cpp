@@ -166,15 +166,15 @@ bool decoder::span_message(std::string_view bytes, span& out) {
         switch (f.number) {
         case 1:
             if (!expect(f, wire_type::length_delimited, "Span.trace_id")) return false;
-            out.trace_id = to_hex(f.bytes);
+            out.trace_id.assign_hex(f.bytes);
             break;
         case 2:
             if (!expect(f, wire_type::length_delimited, "Span.span_id")) return false;
-            out.span_id = to_hex(f.bytes);
+            out.span_id.assign_hex(f.bytes);
             break;
         case 4:
             if (!expect(f, wire_type::length_delimited, "Span.parent_span_id")) return false;
-            out.parent_span_id = to_hex(f.bytes);
+            out.parent_span_id.assign_hex(f.bytes);
             break;
         case 5:
             if (!text(f, "Span.name", out.name)) return false;

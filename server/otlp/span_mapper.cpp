@@ -28,9 +28,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <unordered_map>
-#include <unordered_set>
 
 namespace obs::otlp {
 
@@ -52,17 +52,20 @@ struct span_key {
     std::string_view trace_id, span_id;
     bool operator==(const span_key&) const = default;
 };
+struct text_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+// The span id alone: random 8 bytes, and the spans of a request mostly
+// share their trace id, which would only cost hashing 32 more digits.
 struct span_key_hash {
-    std::size_t operator()(const span_key& k) const {
-        const std::hash<std::string_view> h;
-        return h(k.trace_id) * 31 + h(k.span_id);
-    }
+    std::size_t operator()(const span_key& k) const { return std::hash<std::string_view>{}(k.span_id); }
 };
 
-bool is_hex_id(const std::string& id, std::size_t digits) {
+bool is_hex_id(const id_text& id, std::size_t digits) {
     if (id.size() != digits) return false;
     bool nonzero = false;
-    for (const char c : id) {
+    for (const char c : id.view()) {
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
         nonzero |= c != '0';
     }
@@ -85,7 +88,7 @@ std::string clip_utf8(std::string text, std::size_t limit) {
 
 // The span id's primary event id, "otel-<trace id>-<span id>", with room
 // for the role suffixes appended to it.
-std::string primary_id(const std::string& trace_id, const std::string& span_id) {
+std::string primary_id(std::string_view trace_id, std::string_view span_id) {
     std::string id;
     id.reserve(5 + trace_id.size() + 1 + span_id.size() + 16);
     id.append("otel-").append(trace_id).append(1, '-').append(span_id);
@@ -110,7 +113,8 @@ private:
 
     const trace_request& request_;
     std::int64_t now_ms_;
-    std::unordered_map<std::string, std::string> conversation_runs_;  // trace id -> conversation id
+    // trace id -> conversation id; looked up by the span's id_text without a copy
+    std::unordered_map<std::string, std::string, text_hash, std::equal_to<>> conversation_runs_;
     // The run of the last trace seen: the spans of a request mostly share
     // one trace, whose run id is then made once.
     std::string last_trace_, last_trace_run_;
@@ -125,9 +129,9 @@ private:
 };
 
 const std::string& mapper::run_of(const span& s) {
-    if (const auto it = conversation_runs_.find(s.trace_id); it != conversation_runs_.end()) return it->second;
-    if (last_trace_run_.empty() || last_trace_ != s.trace_id) {
-        last_trace_ = s.trace_id;
+    if (const auto it = conversation_runs_.find(s.trace_id.view()); it != conversation_runs_.end()) return it->second;
+    if (last_trace_run_.empty() || last_trace_ != s.trace_id.view()) {
+        last_trace_ = s.trace_id.view();
         last_trace_run_ = trace_run_id(s.trace_id);
     }
     return last_trace_run_;
@@ -156,7 +160,7 @@ void mapper::reject(std::size_t index, const span& s, const std::string& why) {
     if (messages_ > max_messages) return;
     if (!result_.error_message.empty()) result_.error_message += "; ";
     result_.error_message += "span " + std::to_string(index);
-    if (!s.span_id.empty() && s.span_id.size() <= 32) result_.error_message += " (" + s.span_id + ")";
+    if (!s.span_id.empty() && s.span_id.size() <= 32) result_.error_message.append(" (").append(s.span_id.view()).append(")");
     result_.error_message += ": " + why;
     ++messages_;
 }
@@ -202,19 +206,21 @@ export_result mapper::run() {
         for (const auto& s : group.spans)
             if (auto conversation = text_attribute(s.attributes, {"gen_ai.conversation.id"});
                 conversation && domain::is_valid_id(*conversation))
-                conversation_runs_.emplace(s.trace_id, *conversation);
+                conversation_runs_.emplace(s.trace_id.view(), std::string(*conversation));
 
     // Most spans give one or two events; reserving for that avoids moving
     // hundreds of events at each growth.
     result_.events.reserve(request_.span_count * 3 / 2 + 4);
     // The spans mapped, by trace id and span id (views into the request).
-    std::unordered_set<span_key, span_key_hash> seen;
+    // Open addressing: no allocation per span, as a node-based set made.
+    boost::unordered_flat_set<span_key, span_key_hash> seen;
     seen.reserve(request_.span_count);
     std::size_t index = 0;
     for (const auto& group : request_.resources) {
         // The events' node: the same for every span of the resource.
-        std::optional<std::string> node = text_attribute(group.resource, {"service.instance.id", "service.name"});
-        if (node) node = clip_utf8(std::move(*node), domain::max_node_length);
+        std::optional<std::string> node;
+        if (auto text = text_attribute(group.resource, {"service.instance.id", "service.name"}))
+            node = clip_utf8(std::string(*text), domain::max_node_length);
         for (const auto& s : group.spans) {
             const std::size_t i = index++;
             if (const char* fault = fault_of(s)) {
@@ -230,7 +236,7 @@ export_result mapper::run() {
 
 }  // namespace
 
-std::string trace_run_id(const std::string& trace_id) { return "otel-" + trace_id; }
+std::string trace_run_id(std::string_view trace_id) { return std::string("otel-").append(trace_id); }
 
 export_result map_spans(const trace_request& request, std::int64_t now_ms) { return mapper(request, now_ms).run(); }
 

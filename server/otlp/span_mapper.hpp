@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace obs::otlp {
@@ -36,6 +37,6 @@ export_result map_spans(const trace_request& request, std::int64_t now_ms);
 
 // The run a trace maps to when no span carries gen_ai.conversation.id:
 // "otel-" and the 32 hex digits of the trace id.
-std::string trace_run_id(const std::string& trace_id);
+std::string trace_run_id(std::string_view trace_id);
 
 }  // namespace obs::otlp

@@ -33,23 +33,32 @@ event_draft span_steps::draft(const span_context& c, std::string id, domain::eve
                           json::object payload) const {
     // Constructed, not assigned: the payload keeps its arena (an assigned
     // json::value would copy it to the heap).
-    return event_draft{std::move(id), run_id, type, ts_ms, c.node, parent, json::value(std::move(payload))};
+    // Every id comes from span_mapper's checked span ids (see ids_checked).
+    return event_draft{std::move(id), run_id, type, ts_ms, c.node, parent, json::value(std::move(payload)), true};
+}
+
+json::value span_steps::text_or(const attribute_map& attributes, std::initializer_list<std::string_view> keys,
+                                std::string_view fallback) const {
+    if (auto text = text_attribute(attributes, keys, sp_)) return json::value(std::move(*text));
+    return json::value(json::string(fallback, sp_));
 }
 
 void span_steps::add_run_start(const span_context& c, std::string id, const std::string& run_id,
                            const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const {
     const auto& a = c.s.attributes;
     json::object payload(payload_fields, sp_);
-    payload["name"] = text_attribute(a, {"gen_ai.agent.name"}).value_or(c.s.name.empty() ? "trace" : c.s.name);
-    payload["agent"] = text_attribute(a, {"gen_ai.agent.name", "gen_ai.agent.id"})
-                           .value_or(text_attribute(c.resource, {"service.name"}).value_or("unknown"));
+    payload["name"] = text_or(a, {"gen_ai.agent.name"}, c.s.name.empty() ? "trace" : c.s.name);
+    if (auto agent = text_attribute(a, {"gen_ai.agent.name", "gen_ai.agent.id"}, sp_))
+        payload["agent"] = std::move(*agent);
+    else
+        payload["agent"] = text_or(c.resource, {"service.name"}, "unknown");
     if (parent_run) payload["parent_run_id"] = *parent_run;
     json::object metadata(payload_fields, sp_);
-    metadata["otel.trace_id"] = c.s.trace_id;
-    metadata["otel.span_id"] = c.s.span_id;
-    if (auto conversation = text_attribute(a, {"gen_ai.conversation.id"}))
-        metadata["gen_ai.conversation.id"] = *conversation;
-    if (auto service = text_attribute(c.resource, {"service.name"})) metadata["service.name"] = *service;
+    metadata["otel.trace_id"] = c.s.trace_id.view();
+    metadata["otel.span_id"] = c.s.span_id.view();
+    if (auto conversation = text_attribute(a, {"gen_ai.conversation.id"}, sp_))
+        metadata["gen_ai.conversation.id"] = std::move(*conversation);
+    if (auto service = text_attribute(c.resource, {"service.name"}, sp_)) metadata["service.name"] = std::move(*service);
     payload["metadata"] = std::move(metadata);
     out.push_back(draft(c, std::move(id), domain::event_type::run_started, c.start_ms, std::nullopt, run_id,
                         std::move(payload)));
@@ -68,17 +77,18 @@ void span_steps::add_errors(const span_context& c, std::vector<event_draft>& out
     for (const auto& ev : c.s.events) {
         if (ev.name != "exception") continue;
         json::object payload(payload_fields, sp_);
-        payload["kind"] = text_attribute(ev.attributes, {"exception.type"}).value_or("exception");
-        payload["message"] = text_attribute(ev.attributes, {"exception.message"})
-                                 .value_or(c.s.status_message.empty() ? "exception" : c.s.status_message);
-        if (auto stack = text_attribute(ev.attributes, {"exception.stacktrace"})) payload["stack"] = *stack;
+        payload["kind"] = text_or(ev.attributes, {"exception.type"}, "exception");
+        payload["message"] =
+            text_or(ev.attributes, {"exception.message"}, c.s.status_message.empty() ? "exception" : c.s.status_message);
+        if (auto stack = text_attribute(ev.attributes, {"exception.stacktrace"}, sp_))
+            payload["stack"] = std::move(*stack);
         out.push_back(draft(c, with_suffix(c.primary, "-exception-" + std::to_string(exceptions++)),
                             domain::event_type::error, event_ms(ev.time_unix_nano, c.end_ms), c.primary, c.run_id,
                             std::move(payload)));
     }
     if (exceptions > 0 || !c.failed) return;
     json::object payload(payload_fields, sp_);
-    payload["kind"] = text_attribute(c.s.attributes, {"error.type"}).value_or("span_error");
+    payload["kind"] = text_or(c.s.attributes, {"error.type"}, "span_error");
     payload["message"] = c.s.status_message.empty() ? "span " + c.s.name + " ended with status ERROR"
                                                     : c.s.status_message;
     out.push_back(draft(c, with_suffix(c.primary, "-error"), domain::event_type::error, c.end_ms, c.primary,
@@ -88,10 +98,10 @@ void span_steps::add_errors(const span_context& c, std::vector<event_draft>& out
 json::object span_steps::llm_payload(const span_context& c) const {
     const auto& a = c.s.attributes;
     json::object payload(payload_fields, sp_);
-    payload["model"] =
-        text_attribute(a, {"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"}).value_or("unknown");
-    if (auto provider = text_attribute(a, {"gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"}))
-        payload["provider"] = *provider;
+    payload["model"] = text_or(a, {"gen_ai.response.model", "gen_ai.request.model", "llm.model_name"}, "unknown");
+    if (auto provider =
+            text_attribute(a, {"gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system"}, sp_))
+        payload["provider"] = std::move(*provider);
     if (auto n = count_attribute(a, {"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
                                      "llm.token_count.prompt"}))
         payload["input_tokens"] = *n;
@@ -100,17 +110,17 @@ json::object span_steps::llm_payload(const span_context& c) const {
         payload["output_tokens"] = *n;
     payload["latency_ms"] = c.duration_ms;
     if (auto prompt = prompt_of(c.s, sp_)) payload["prompt"] = std::move(*prompt);
-    if (auto completion = completion_of(c.s)) payload["completion"] = *completion;
+    if (auto completion = completion_of(c.s, sp_)) payload["completion"] = std::move(*completion);
     return payload;
 }
 
 json::object span_steps::tool_payload(const span_context& c) const {
     const auto& a = c.s.attributes;
     json::object payload(payload_fields, sp_);
-    payload["tool"] = text_attribute(a, {"gen_ai.tool.name", "tool.name"}).value_or(c.s.name);
-    payload["call_id"] = text_attribute(a, {"gen_ai.tool.call.id", "tool_call.id"}).value_or(c.s.span_id);
+    payload["tool"] = text_or(a, {"gen_ai.tool.name", "tool.name"}, c.s.name);
+    payload["call_id"] = text_or(a, {"gen_ai.tool.call.id", "tool_call.id"}, c.s.span_id.view());
     json::value arguments = json::object(sp_);
-    if (auto text = text_attribute(a, {"gen_ai.tool.call.arguments", "tool.parameters", "input.value"})) {
+    if (auto text = text_attribute(a, {"gen_ai.tool.call.arguments", "tool.parameters", "input.value"}, sp_)) {
         arguments = json_or_text(*text, sp_);
         if (!arguments.is_object()) arguments = json::object({{"input", std::move(arguments)}}, sp_);
     }
@@ -152,7 +162,7 @@ void span_steps::add_step(const span_context& c, std::vector<event_draft>& out) 
 void span_steps::add_tool_result(const span_context& c, std::vector<event_draft>& out) const {
     json::object result(payload_fields, sp_);
     result["call_id"] = out.back().payload.as_object().at("call_id");
-    if (auto text = text_attribute(c.s.attributes, {"gen_ai.tool.call.result", "output.value"}))
+    if (auto text = text_attribute(c.s.attributes, {"gen_ai.tool.call.result", "output.value"}, sp_))
         result["output"] = json_or_text(*text, sp_);
     else
         result["output"] = c.s.status_message.empty() ? json::value(nullptr) : json::value(c.s.status_message);

@@ -13,8 +13,10 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace obs::otlp {
@@ -50,6 +52,10 @@ private:
     event_draft draft(const span_context& c, std::string id, domain::event_type type, std::int64_t ts_ms,
                       const std::optional<std::string>& parent, const std::string& run_id,
                       object payload) const;
+    // The first of `keys` in `attributes` as text (text_attribute), else
+    // `fallback`; on sp_.
+    boost::json::value text_or(const attribute_map& attributes, std::initializer_list<std::string_view> keys,
+                               std::string_view fallback) const;
     void add_step(const span_context& c, std::vector<event_draft>& out) const;
     object llm_payload(const span_context& c) const;
     object tool_payload(const span_context& c) const;

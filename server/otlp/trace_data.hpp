@@ -4,6 +4,8 @@
 // objects. Also the bounds every decoder enforces while it reads.
 #pragma once
 
+#include "server/otlp/id_text.hpp"
+
 #include <boost/json/object.hpp>
 
 #include <cstddef>
@@ -41,9 +43,9 @@ struct span {
     // Ids as lower-case hex text: protobuf bytes are hex-encoded, JSON text is
     // lower-cased. Not checked here: span_mapper rejects a span whose ids are
     // not 32 (trace) and 16 (span, parent) hex digits.
-    std::string trace_id;
-    std::string span_id;
-    std::string parent_span_id;  // empty for a root span
+    id_text trace_id;
+    id_text span_id;
+    id_text parent_span_id;  // empty for a root span
     std::string name;
     int kind = 0;  // a span_kind number; other numbers are kept as sent
     std::uint64_t start_time_unix_nano = 0;

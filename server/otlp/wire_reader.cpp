@@ -3,6 +3,8 @@
 // length is an error, never a read past the input.
 #include "server/otlp/wire_reader.hpp"
 
+#include <bit>
+#include <cstring>
 #include <string>
 
 namespace obs::otlp::wire {
@@ -12,6 +14,11 @@ namespace {
 constexpr std::uint32_t max_field_number = (1u << 29) - 1;
 
 std::uint64_t read_little_endian(const char* p, int bytes) {
+    if constexpr (std::endian::native == std::endian::little) {
+        std::uint64_t v = 0;  // the low `bytes` bytes, as they lie in memory
+        std::memcpy(&v, p, static_cast<std::size_t>(bytes));
+        return v;
+    }
     std::uint64_t v = 0;
     for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
     return v;
@@ -19,7 +26,7 @@ std::uint64_t read_little_endian(const char* p, int bytes) {
 
 }  // namespace
 
-bool reader::read_varint(std::uint64_t& value) {
+bool reader::read_long_varint(std::uint64_t& value) {
     value = 0;
     for (int shift = 0; shift < 64; shift += 7) {
         if (pos_ >= data_.size()) return fail("truncated varint");

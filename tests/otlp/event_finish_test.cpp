@@ -3,8 +3,9 @@
 // JSON object (envelope_object): the same verdict and first violation, and
 // for a valid event the same id, run, type, times, node, parent, payload
 // text and run facts. The table covers each event type, strings
-// with a character to escape at every position of the first 24 bytes (the
-// writer scans eight bytes at a time), nested objects whose keys need
+// with a character to escape at every position of the first 40 bytes and
+// of every length up to 40 (the writer scans sixteen bytes at a time and
+// the rest as one padded block), UTF-8 past ASCII, nested objects whose keys need
 // sorting, every kind of number, and envelopes that break a rule (which go
 // through decode_event itself).
 #include "server/otlp/event_finish.hpp"
@@ -56,8 +57,8 @@ std::vector<otlp::event_draft> table() {
                                         R"("\u0001key":"v","b":{}, "a":[]}})"));
     // Strings with one character to escape at each position.
     for (const char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
-        for (std::size_t at = 0; at < 24; ++at) {
-            std::string text(30, 'x');
+        for (std::size_t at = 0; at < 40; ++at) {
+            std::string text(45, 'x');
             text[at] = special;
             json::object payload{{"kind", text}, {"message", text.substr(0, at + 1)}};
             payload[text] = 1;  // an unknown field: a violation, reported the same way
@@ -68,6 +69,14 @@ std::vector<otlp::event_draft> table() {
             bad.payload = std::move(payload);
             t.push_back(std::move(bad));
         }
+    }
+    // Bytes past ASCII are never escaped, wherever they fall in a block.
+    for (std::size_t at = 0; at < 34; at += 3) {
+        std::string text(36, 'x');
+        text.replace(at, 2, "\xc3\xa9");  // é
+        otlp::event_draft d = draft(event_type::error, "{}");
+        d.payload = json::object{{"kind", text}, {"message", text.substr(0, at + 2)}};
+        t.push_back(std::move(d));
     }
     // Broken payloads and envelopes.
     t.push_back(draft(event_type::llm_call, R"({"model":"m","input_tokens":-1})"));

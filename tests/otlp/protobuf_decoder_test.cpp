@@ -79,6 +79,26 @@ BOOST_AUTO_TEST_CASE(decodes_every_field_the_mapping_reads) {
     BOOST_TEST(s.status_message == "boom");
 }
 
+// Ids are held in the span as hex text; bytes of any other length decode
+// too (the mapper rejects the span), one longer than any id as "too long".
+BOOST_AUTO_TEST_CASE(ids_of_every_length_decode_as_hex_text) {
+    for (const std::size_t bytes : {0u, 1u, 8u, 15u, 16u, 17u, 64u}) {
+        span_spec s = full_span();
+        s.trace_id.clear();
+        for (std::size_t i = 0; i < bytes; ++i) s.trace_id += i % 2 == 0 ? "a5" : "0F";
+        const auto r = otlp::decode_protobuf(encode_request({}, {encode_span(s)}));
+        BOOST_TEST_REQUIRE(r.has_value());
+        const auto& id = r->resources.at(0).spans.at(0).trace_id;
+        BOOST_TEST_CONTEXT(bytes << " bytes") {
+            BOOST_TEST(id.too_long() == (bytes > 16));
+            BOOST_TEST(id.size() == (bytes > 16 ? 33u : 2 * bytes));
+            if (bytes <= 16) BOOST_TEST(id == otlp::id_text(s.trace_id));  // lower-cased as JSON ids are
+            if (bytes <= 16) BOOST_TEST(id.view().find_first_of("ABCDEF") == std::string_view::npos);
+            if (bytes > 16) BOOST_TEST(id.view().empty());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(unknown_fields_are_skipped_at_every_level) {
     // Unknown fields of each wire type, a group included, appended to every
     // message: the result must equal the plain request's.

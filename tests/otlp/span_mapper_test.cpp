@@ -227,6 +227,32 @@ BOOST_AUTO_TEST_CASE(openinference_kinds_map_like_gen_ai) {
     BOOST_TEST(events.at(prefix + "00000000000000c4").type == "span");
 }
 
+// Arguments and results are JSON when they parse, else text; a text that
+// does not parse leaves nothing behind for the next one (the parser is
+// reused from span to span).
+BOOST_AUTO_TEST_CASE(json_texts_parse_or_stay_text_span_after_span) {
+    std::vector<otlp::span> spans;
+    const std::vector<std::pair<std::string, std::string>> texts = {
+        {R"({"q":"a")", R"({"input":"{\"q\":\"a\""})"},  // cut short: kept as text
+        {R"({"q":"b","k":[1,true]})", R"({"q":"b","k":[1,true]})"},
+        {"[1,", R"({"input":"[1,"})"},
+        {"7", R"({"input":7})"},
+        {R"({"nested":{"x":null}} trailing)", R"({"input":"{\"nested\":{\"x\":null}} trailing"})"},
+        {R"({"nested":{"x":null}})", R"({"nested":{"x":null}})"},
+    };
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        spans.push_back(make_span("00000000000000a" + std::to_string(i), "", "tool",
+                                  {{"gen_ai.operation.name", "execute_tool"}, {"gen_ai.tool.name", "t"},
+                                   {"gen_ai.tool.call.arguments", texts[i].first}}));
+    const auto result = otlp::map_spans(request_of(std::move(spans)), now);
+    BOOST_TEST(result.rejected_spans == 0, result.error_message);
+    const auto events = by_id(result);
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        BOOST_TEST(json::serialize(events.at("otel-" + trace + "-00000000000000a" + std::to_string(i))
+                                       .payload.at("arguments")) == texts[i].second,
+                   texts[i].first);
+}
+
 BOOST_AUTO_TEST_CASE(bad_spans_are_rejected_and_the_rest_go_on) {
     std::vector<otlp::span> spans;
     const auto with_ids = [](std::string t, std::string s, std::string p) {
@@ -240,10 +266,11 @@ BOOST_AUTO_TEST_CASE(bad_spans_are_rejected_and_the_rest_go_on) {
     spans.push_back(with_ids(trace, "00000000000000d", ""));
     spans.push_back(with_ids(trace, "0000000000000000", ""));
     spans.push_back(with_ids(trace, "00000000000000d6", "zz"));
+    spans.push_back(with_ids(trace + "00", "00000000000000d7", ""));  // longer than any id: kept as too long
     spans.push_back(with_ids(trace, "00000000000000d1", "00000000000000d0"));  // a repeat: mapped once
     const auto result = otlp::map_spans(request_of(std::move(spans)), now);
     BOOST_TEST(result.accepted_spans == 1u);
-    BOOST_TEST(result.rejected_spans == 5);
+    BOOST_TEST(result.rejected_spans == 6);
     BOOST_TEST(result.events.size() == 1u);
     BOOST_TEST(result.error_message.find("span 1 (00000000000000d2): trace id is not 32 hex digits") !=
                    std::string::npos,
