@@ -3,7 +3,8 @@
 // transaction on a read-only connection reads the event count, the last
 // offset and the schema version and copies every page with
 // sqlite3_backup_step(-1); the copy is switched out of WAL (a single file)
-// and fsynced. Blocking: the caller runs it off the io thread.
+// and never synced (snapshot.cpp says why). Blocking: the caller runs it
+// off the io thread.
 #pragma once
 
 #include <cstdint>
