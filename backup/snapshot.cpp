@@ -67,7 +67,8 @@ snapshot_result take_snapshot(const std::string& db_path, const std::string& out
         persistence::exec(dest.get(), "PRAGMA journal_mode=OFF");
         const int step = sqlite3_backup_step(copy.get(), -1);
         const int finish = sqlite3_backup_finish(copy.release());
-        if (step != SQLITE_DONE) persistence::check(dest.get(), step == SQLITE_OK ? SQLITE_ERROR : step, "sqlite3_backup_step");
+        if (step != SQLITE_DONE)  // an unfinished copy (SQLITE_OK) is a failure too
+            persistence::check(dest.get(), step == SQLITE_OK ? SQLITE_ERROR : step, "sqlite3_backup_step");
         persistence::check(dest.get(), finish, "sqlite3_backup_finish");
         // The copy carries the WAL flag of its source; a single-file database
         // is what a tarball should hold.

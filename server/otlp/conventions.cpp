@@ -86,6 +86,9 @@ json::value json_or_text(std::string_view text, json::storage_ptr sp) {
     json::error_code ec;
     parser.write(text.data(), text.size(), ec);
     if (!ec) return parser.release();
+    // The partial value lives on `sp`, which may be gone by the next call:
+    // dropped now, while it is alive.
+    parser.reset();
     return json::value(json::string(text, std::move(sp)));
 }
 

@@ -15,8 +15,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
-#include <bit>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <span>

@@ -160,7 +160,8 @@ void mapper::reject(std::size_t index, const span& s, const std::string& why) {
     if (messages_ > max_messages) return;
     if (!result_.error_message.empty()) result_.error_message += "; ";
     result_.error_message += "span " + std::to_string(index);
-    if (!s.span_id.empty() && s.span_id.size() <= 32) result_.error_message.append(" (").append(s.span_id.view()).append(")");
+    if (!s.span_id.empty() && s.span_id.size() <= 32)
+        result_.error_message.append(" (").append(s.span_id.view()).append(")");
     result_.error_message += ": " + why;
     ++messages_;
 }

@@ -47,7 +47,7 @@ void span_steps::add_run_start(const span_context& c, std::string id, const std:
                            const std::optional<std::string>& parent_run, std::vector<event_draft>& out) const {
     const auto& a = c.s.attributes;
     json::object payload(payload_fields, sp_);
-    payload["name"] = text_or(a, {"gen_ai.agent.name"}, c.s.name.empty() ? "trace" : c.s.name);
+    payload["name"] = text_or(a, {"gen_ai.agent.name"}, c.s.name.empty() ? std::string_view("trace") : c.s.name);
     if (auto agent = text_attribute(a, {"gen_ai.agent.name", "gen_ai.agent.id"}, sp_))
         payload["agent"] = std::move(*agent);
     else
@@ -58,7 +58,8 @@ void span_steps::add_run_start(const span_context& c, std::string id, const std:
     metadata["otel.span_id"] = c.s.span_id.view();
     if (auto conversation = text_attribute(a, {"gen_ai.conversation.id"}, sp_))
         metadata["gen_ai.conversation.id"] = std::move(*conversation);
-    if (auto service = text_attribute(c.resource, {"service.name"}, sp_)) metadata["service.name"] = std::move(*service);
+    if (auto service = text_attribute(c.resource, {"service.name"}, sp_))
+        metadata["service.name"] = std::move(*service);
     payload["metadata"] = std::move(metadata);
     out.push_back(draft(c, std::move(id), domain::event_type::run_started, c.start_ms, std::nullopt, run_id,
                         std::move(payload)));
@@ -78,8 +79,9 @@ void span_steps::add_errors(const span_context& c, std::vector<event_draft>& out
         if (ev.name != "exception") continue;
         json::object payload(payload_fields, sp_);
         payload["kind"] = text_or(ev.attributes, {"exception.type"}, "exception");
-        payload["message"] =
-            text_or(ev.attributes, {"exception.message"}, c.s.status_message.empty() ? "exception" : c.s.status_message);
+        const std::string_view fallback =
+            c.s.status_message.empty() ? std::string_view("exception") : std::string_view(c.s.status_message);
+        payload["message"] = text_or(ev.attributes, {"exception.message"}, fallback);
         if (auto stack = text_attribute(ev.attributes, {"exception.stacktrace"}, sp_))
             payload["stack"] = std::move(*stack);
         out.push_back(draft(c, with_suffix(c.primary, "-exception-" + std::to_string(exceptions++)),
