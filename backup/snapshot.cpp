@@ -59,10 +59,11 @@ snapshot_result take_snapshot(const std::string& db_path, const std::string& out
         // crash leaves it to the startup sweep. Written to the disk, it only
         // competed with ingestion: forcing it out behind the copy (and
         // reading it back from the disk) kept the writer's WAL syncs queued
-        // behind 100 MB of snapshot, ingest p99 during an S3 backup 2.8-5.1
-        // ms against 2.5-4.3 ms without (1.8-2.4 ms with no backup;
-        // scripts/bench-backup, 100 MiB). Unsynced, its pages are usually
-        // gone with the file before the kernel's writeback would take them.
+        // behind 100 MB of snapshot. Ingest p99 during an S3 backup over
+        // p99 without one (scripts/bench-backup, 100 MiB, median of 3):
+        // 8.06 written behind and synced, 1.07 and 1.46 never synced.
+        // Unsynced, its pages are usually gone with the file before the
+        // kernel's writeback would take them.
         persistence::exec(dest.get(), "PRAGMA synchronous=OFF");
         persistence::exec(dest.get(), "PRAGMA journal_mode=OFF");
         const int step = sqlite3_backup_step(copy.get(), -1);
