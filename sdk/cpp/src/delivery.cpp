@@ -63,7 +63,7 @@ void delivery::loop() {
     lock_.lock();
     for (;;) {
         if (s_.abort) break;
-        s_.prepare_spare(lock_);
+        s_.prepare_ahead(lock_);
         if (!s_.artifacts.empty() && s_.artifacts.front().after_seq <= s_.done_seq) {
             auto job = std::move(s_.artifacts.front());
             s_.artifacts.pop_front();
@@ -91,7 +91,7 @@ void delivery::loop() {
                 s_.wants_events = true;
                 s_.wants_lanes = true;
                 s_.wake.wait_for(lock_, s_.opts.flush_interval - waited,
-                                 [&] { return ready() || s_.queue.wants_spare(); });
+                                 [&] { return ready() || s_.wants_preparation(); });
                 s_.wants_events = s_.wants_lanes = false;
                 continue;
             }
@@ -285,7 +285,12 @@ void provider::impl::update_done_seq() {
     done_seq = low == UINT64_MAX ? routed_seq : low - 1;
 }
 
-void provider::impl::prepare_spare(std::unique_lock<std::mutex>& lock) {
+bool provider::impl::wants_preparation() const {
+    return queue.wants_spare() || (spool && spool->wants_upkeep());
+}
+
+void provider::impl::prepare_ahead(std::unique_lock<std::mutex>& lock) {
+    if (spool) spool->upkeep(lock);
     if (!queue.wants_spare()) return;
     lock.unlock();
     auto spare = detail::event_queue::make_spare();

@@ -51,7 +51,7 @@ provider::impl::impl(options o) : opts(std::move(o)) {
         sink(message);
     };
     if (!opts.spool_dir.empty()) {
-        spool.emplace(opts.spool_dir, opts.spool_max_bytes);
+        spool.emplace(opts.spool_dir, detail::spool_options{.max_bytes = opts.spool_max_bytes});
         // What an earlier provider left goes first: seqs 1..n, read back
         // from the files by the thread.
         last_seq = spool->leftover_records();
@@ -84,6 +84,7 @@ std::string provider::log(std::string_view step_type, boost::json::object data, 
         return id;
     }
     std::uint64_t segment = 0;
+    bool wake = false;  // the thread has work: a spare block or the spool's upkeep
     if (s.spool) {
         if (!s.disk_mode && s.queue.size() >= s.opts.max_queue) {
             // Memory is full: from here on events are read back from the spool.
@@ -91,9 +92,11 @@ std::string provider::log(std::string_view step_type, boost::json::object data, 
             s.disk_cursor = s.spool->end();
             s.disk_seq = s.last_seq + 1;
         }
-        segment = s.spool->append(line);
+        segment = s.spool->append(line, wake);
         if (segment == 0) {
             ++s.dropped;
+            lock.unlock();
+            if (wake) s.wake.notify_one();
             return id;
         }
         ++s.spooled;
@@ -102,8 +105,7 @@ std::string provider::log(std::string_view step_type, boost::json::object data, 
         return id;
     }
     const std::uint64_t seq = ++s.last_seq;
-    bool wake = false;
-    if (!s.disk_mode) wake = s.queue.push(seq, segment, now_ms, line);  // true: make the next spare block
+    if (!s.disk_mode) wake |= s.queue.push(seq, segment, now_ms, line);  // true: make the next spare block
     if (s.wants_events && s.queue.size() >= s.opts.flush_at) {
         s.wants_events = false;  // one wake-up is enough
         wake = true;

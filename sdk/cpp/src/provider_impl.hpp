@@ -1,9 +1,10 @@
 // The provider's shared state: the queue that log() fills and the background
 // thread drains, the spool, and the counters. One mutex guards the queue, the
 // spool and the sequence numbers; log() holds it for a push (and, with a
-// spool, one write(2)), and wakes the thread only when a batch is full and
-// the thread waits for one (or the queue used its last spare block), so the
-// common log() makes no system call at all.
+// spool, a copy into the mapped segment), and wakes the thread only when a
+// batch is full and the thread waits for one (or the queue used its last
+// spare block, or the spool wants its upkeep), so the common log() makes no
+// system call at all.
 //
 // Every accepted event gets the next `seq`. The background thread takes
 // events off the queue in seq order and routes each to one of
@@ -102,9 +103,12 @@ struct provider::impl {
 
     // REQUIRES: mu held. Sets done_seq from the lanes and routed_seq.
     void update_done_seq();
-    // REQUIRES: `lock` holds mu. Gives the queue a spare block, its pages
-    // touched here rather than by log() (made without the lock).
-    void prepare_spare(std::unique_lock<std::mutex>& lock);
+    // REQUIRES: `lock` holds mu. Does what would otherwise cost log() a page
+    // fault or a file: gives the queue a spare block, its pages touched here,
+    // and runs the spool's upkeep (both without the lock).
+    void prepare_ahead(std::unique_lock<std::mutex>& lock);
+    // REQUIRES: mu held. prepare_ahead has work.
+    bool wants_preparation() const;
 
     // --- configuration (constant after construction)
     options opts;

@@ -73,8 +73,8 @@ std::string body_of(const outgoing_batch& batch, const std::vector<std::size_t>&
 
 }  // namespace
 
-sender::sender(provider::impl& s, std::condition_variable& idle, bool makes_spares)
-    : s_(s), idle_(idle), makes_spares_(makes_spares), http_(s.url, s.opts.api_key, s.abort),
+sender::sender(provider::impl& s, std::condition_variable& idle, bool prepares_ahead)
+    : s_(s), idle_(idle), prepares_ahead_(prepares_ahead), http_(s.url, s.opts.api_key, s.abort),
       rng_(std::random_device{}()) {}
 
 bool sender::send(const outgoing_batch& batch) {
@@ -186,15 +186,15 @@ bool sender::wait_before_retry(int attempt, std::optional<std::chrono::milliseco
         std::uniform_int_distribution<long> jitter(ceiling.count() / 2, ceiling.count());
         delay = std::chrono::milliseconds(jitter(rng_));
     }
-    // The background thread still makes spare blocks meanwhile: a queue
-    // growing while the server is away is where log() would otherwise fault
-    // on fresh memory.
+    // The background thread still prepares spare blocks and the spool's
+    // pages meanwhile: a queue or spool growing while the server is away is
+    // where log() would otherwise fault on fresh memory.
     const auto until = std::chrono::steady_clock::now() + delay;
     std::unique_lock lock(s_.mu);
     for (;;) {
         if (s_.abort) break;
-        if (makes_spares_) s_.prepare_spare(lock);
-        const auto woken = [&] { return s_.abort.load() || (makes_spares_ && s_.queue.wants_spare()); };
+        if (prepares_ahead_) s_.prepare_ahead(lock);
+        const auto woken = [&] { return s_.abort.load() || (prepares_ahead_ && s_.wants_preparation()); };
         if (!idle_.wait_until(lock, until, woken)) break;
     }
     return !s_.abort;

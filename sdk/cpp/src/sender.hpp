@@ -28,9 +28,9 @@ namespace observability::detail {
 class sender {
 public:
     // `idle` is the condition variable the sender sleeps on between retries
-    // (close() notifies it on abort). `makes_spares`: the background thread's
-    // sender keeps preparing the queue's spare blocks while it waits.
-    sender(provider::impl& s, std::condition_variable& idle, bool makes_spares);
+    // (close() notifies it on abort). `prepares_ahead`: the background
+    // thread's sender keeps doing provider::impl::prepare_ahead while it waits.
+    sender(provider::impl& s, std::condition_variable& idle, bool prepares_ahead);
 
     // Sends `batch` (finished) until every event is stored or rejected. False
     // when close() aborted it first.
@@ -51,7 +51,7 @@ private:
 
     provider::impl& s_;
     std::condition_variable& idle_;
-    bool makes_spares_;
+    bool prepares_ahead_;
     http_client http_;
     std::mt19937_64 rng_;
 };

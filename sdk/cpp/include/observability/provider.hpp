@@ -102,8 +102,9 @@ public:
     provider& operator=(const provider&) = delete;
 
     // Checks the event (throws validation_error), queues it and returns its
-    // id. Thread-safe. Never blocks on I/O (with a spool: one write(2) to the
-    // page cache). A full queue or spool drops the event and counts it.
+    // id. Thread-safe. Never blocks on I/O (with a spool: a copy into the
+    // mapped segment file, in the page cache). A full queue or spool drops
+    // the event and counts it.
     std::string log(std::string_view step_type, boost::json::object data, const log_options& where);
 
     // Starts a run: logs run_started now, run_finished when the scope ends.
