@@ -188,6 +188,7 @@ bool spool::start_next_segment() {
         retired_.emplace_back(file_, current_size_);
     }
     file_ = next;
+    seal_now_ = false;
     current_ = file_.id;
     current_size_ = 0;
     segments_[current_] = {};
@@ -209,10 +210,13 @@ bool spool::write_at_end(std::string_view line) {
                                 static_cast<off_t>(current_size_ + done));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            // A short write leaves a torn line, which the reader skips; the
-            // next record must start on a line of its own.
-            if (done > 0 && ::pwrite(file_.fd, "\n", 1, static_cast<off_t>(current_size_ + done)) == 1) ++done;
-            current_size_ += done;
+            // Nothing of a failed append stays: the part written is cut off
+            // again (a full disk can still shrink a file). Should even that
+            // fail, the torn line ends this segment, where readers skip it.
+            if (done > 0 && ::ftruncate(file_.fd, static_cast<off_t>(current_size_)) != 0) {
+                current_size_ += done;
+                seal_now_ = true;
+            }
             return false;
         }
         done += static_cast<std::size_t>(n);
@@ -225,7 +229,7 @@ std::uint64_t spool::append(std::string_view line, bool& call_upkeep) {
     // A line longer than a segment cannot be held (lines are at most 4 MiB,
     // segments 16 MiB but for tests).
     if (total_bytes_ + line.size() > options_.max_bytes || line.size() > options_.segment_bytes) return 0;
-    if (current_size_ + line.size() > options_.segment_bytes && !start_next_segment()) return 0;
+    if ((seal_now_ || current_size_ + line.size() > options_.segment_bytes) && !start_next_segment()) return 0;
     const auto before = current_size_;
     const bool written = write_at_end(line);
     total_bytes_ += current_size_ - before;

@@ -140,6 +140,7 @@ private:
     std::vector<std::pair<segment_file, std::uint64_t>> retired_;  // sealed: cut to size, unmapped by upkeep()
     std::uint64_t next_id_ = 1;                // ids only grow, in the order segments are written
     bool make_next_ = false;                   // upkeep() should make next_ (tried once per segment)
+    bool seal_now_ = false;                    // a torn line ends the current segment
     bool upkeep_running_ = false;
     bool upkeep_called_ = false;               // append() asked for upkeep() since it last ran
     std::uint64_t current_ = 0;                // file_.id

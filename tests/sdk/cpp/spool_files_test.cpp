@@ -4,7 +4,8 @@
 // whole and in order across segments, whether the background thread's upkeep
 // ran or not; a process SIGKILLed mid-spool leaves segment files (zero-padded
 // when mapped) that a new spool reads back exactly; torn records are skipped;
-// files are cut to their records; the byte bound drops.
+// files are cut to their records; a full disk (a file size limit here) refuses
+// records without leaving a torn line; the byte bound drops.
 #include "spool.hpp"
 #include "tests/e2e/server_process.hpp"
 
@@ -13,6 +14,7 @@
 #include <csignal>
 #include <fstream>
 #include <mutex>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -213,6 +215,61 @@ BOOST_AUTO_TEST_CASE(files_are_cut_to_their_records) {
         BOOST_TEST(on_disk == written);
         BOOST_TEST(files.back() == spool(dir.path(), small(mapped)).segment_path(last_segment));
         }
+}
+
+// A file size limit (RLIMIT_FSIZE) stands in for a full disk: fallocate is
+// refused, so the segment is written with pwrite(2), and the write that
+// crosses the limit fails part-way. What the spool accepted (reported over a
+// pipe, which the limit does not touch) is read back exactly, with nothing of
+// the refused records in between.
+BOOST_AUTO_TEST_CASE(a_full_disk_refuses_records_and_leaves_no_torn_line) {
+    e2e::temp_dir dir;
+    constexpr int n = 400;                    // about 100 KiB of records
+    constexpr rlim_t file_limit = 50000;      // bytes
+    int out[2];
+    BOOST_REQUIRE(::pipe(out) == 0);
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::close(out[0]);
+        std::signal(SIGXFSZ, SIG_IGN);  // the write fails with EFBIG instead
+        const rlimit limit{file_limit, file_limit};
+        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(3);
+        spool s(dir.path(), {.max_bytes = std::uint64_t{1} << 30, .segment_bytes = 128u << 10, .map_segments = true});
+        bool asked = false;
+        std::string accepted;
+        for (int i = 0; i < n; ++i)
+            if (s.append(record(i), asked) != 0) accepted += std::to_string(i) + "\n";
+        if (::write(out[1], accepted.data(), accepted.size()) != static_cast<ssize_t>(accepted.size())) ::_exit(4);
+        ::raise(SIGKILL);
+    }
+    ::close(out[1]);
+    std::string said;
+    char buffer[4096];
+    for (ssize_t got; (got = ::read(out[0], buffer, sizeof buffer)) > 0;)
+        said.append(buffer, static_cast<std::size_t>(got));
+    ::close(out[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    BOOST_REQUIRE(WIFSIGNALED(status));
+    std::vector<int> accepted;
+    std::uint64_t accepted_bytes = 0;
+    for (std::size_t pos = 0, nl; (nl = said.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+        accepted.push_back(std::stoi(said.substr(pos, nl - pos)));
+        accepted_bytes += record(accepted.back()).size();
+    }
+    BOOST_TEST(accepted.size() > 10u);
+    BOOST_TEST(accepted.size() < static_cast<std::size_t>(n));
+    BOOST_TEST(accepted_bytes <= file_limit);
+
+    spool s(dir.path(), small(true));
+    const auto got = read_all(s, s.start());
+    BOOST_REQUIRE_EQUAL(got.size(), accepted.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        const auto want = record(accepted[i]);
+        BOOST_TEST(got[i].line == want.substr(0, want.size() - 1));
+    }
+    BOOST_TEST(s.bytes() == accepted_bytes);
 }
 
 BOOST_AUTO_TEST_CASE(past_max_bytes_records_are_refused) {
