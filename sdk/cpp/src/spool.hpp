@@ -117,7 +117,7 @@ private:
         std::uint64_t acked = 0;
         bool sealed = false;        // no more writes
     };
-    // A segment file open for writing: mapped (map_bytes of it), or written
+    // A segment file open for writing: mapped (segment_bytes of it), or written
     // with pwrite(2) when map is null.
     struct segment_file {
         std::uint64_t id = 0;
