@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(scheduled_backups_skip_ticks_while_running_rotate_and_stop)
         // at most 20 s.
         for (int i = 0; i < 200 && runner.stats().scheduled_started < 3; ++i) io.run_for(milliseconds(100));
         schedule.stop();
-        for (int i = 0; i < 100 && runner.running(); ++i) io.run_for(milliseconds(50));  // the last one ends
+        for (int i = 0; i < 400 && runner.running(); ++i) io.run_for(milliseconds(50));  // the last one ends
     }
     BOOST_TEST_REQUIRE(!runner.running());
     const auto rows = rows_of(db);
@@ -191,9 +191,9 @@ BOOST_AUTO_TEST_CASE(a_tick_during_a_manual_backup_is_skipped) {
                              local_backups(db, dir / "data", 0, &log),
                              [&log](const std::string& line) { log.push_back(line); });
     schedule.start();
-    for (int i = 0; i < 200 && !manual_out; ++i) io.run_for(milliseconds(10));
+    for (int i = 0; i < 2000 && !manual_out; ++i) io.run_for(milliseconds(10));  // at most 20 s
     schedule.stop();
-    for (int i = 0; i < 100 && runner.running(); ++i) io.run_for(milliseconds(50));
+    for (int i = 0; i < 400 && runner.running(); ++i) io.run_for(milliseconds(50));
     BOOST_TEST_REQUIRE(manual_out.has_value());
     BOOST_TEST_REQUIRE(manual_out->ok(), manual_out->message);
     BOOST_TEST_REQUIRE(manual_out->duration_ms > 10);  // longer than the interval, as this test needs
@@ -224,9 +224,12 @@ BOOST_AUTO_TEST_CASE(a_failing_scheduled_backup_is_retried_with_backoff) {
     backup_schedule schedule(io.get_executor(), runner, schedule_options_for(milliseconds(200)), failing,
                              [&log](const std::string& line) { log.push_back(line); });
     schedule.start();
-    io.run_for(milliseconds(1300));
+    // Until five have started (about 0.8 s alone; under ASan beside the
+    // suite's other tests and a busy core, 1.3 s once saw only four), at
+    // most 20 s.
+    for (int i = 0; i < 1000 && runner.stats().scheduled_started < 5; ++i) io.run_for(milliseconds(20));
     schedule.stop();
-    for (int i = 0; i < 100 && runner.running(); ++i) io.run_for(milliseconds(20));
+    for (int i = 0; i < 1000 && runner.running(); ++i) io.run_for(milliseconds(20));
 
     const auto rows = rows_of(db);
     const backup_stats& s = runner.stats();
