@@ -112,13 +112,13 @@ spool::spool(std::filesystem::path dir, spool_options options) : dir_(std::move(
 spool::~spool() {
     for (auto& [file, size] : retired_) release(file, size);
     if (next_) discard(*next_);
-    release(file_, current_size_);
     // A current segment with nothing left to send is of no use to the next
     // provider.
-    const auto& current = segments_[current_];
+    const auto& current = segments_[file_.id];
     if (current.acked >= current.records) {
-        std::error_code ignored;
-        std::filesystem::remove(segment_path(current_), ignored);
+        discard(file_);
+    } else {
+        release(file_, current_size_);
     }
     ::close(lock_fd_);
 }
@@ -182,16 +182,15 @@ bool spool::start_next_segment() {
     next_.reset();
     if (next.fd < 0) return false;
     if (file_.fd >= 0) {
-        auto& sealed = segments_[current_];
+        auto& sealed = segments_[file_.id];
         sealed.sealed = true;
-        if (sealed.acked >= sealed.records) removable_.push_back(current_);
+        if (sealed.acked >= sealed.records) removable_.push_back(file_.id);
         retired_.emplace_back(file_, current_size_);
     }
     file_ = next;
     seal_now_ = false;
-    current_ = file_.id;
     current_size_ = 0;
-    segments_[current_] = {};
+    segments_[file_.id] = {};
     make_next_ = true;
     return true;
 }
@@ -233,12 +232,12 @@ std::uint64_t spool::append(std::string_view line, bool& call_upkeep) {
     const auto before = current_size_;
     const bool written = write_at_end(line);
     total_bytes_ += current_size_ - before;
-    auto& state = segments_[current_];
+    auto& state = segments_[file_.id];
     state.size = current_size_;
     if (!upkeep_called_ && wants_upkeep()) upkeep_called_ = call_upkeep = true;
     if (!written) return 0;
     ++state.records;
-    return current_;
+    return file_.id;
 }
 
 bool spool::wants_upkeep() const {
@@ -272,7 +271,7 @@ void spool::upkeep(std::unique_lock<std::mutex>& lock) {
     if (made && made->fd >= 0) {
         // append() made a later segment itself while this one was made:
         // this one is not used.
-        if (made->id > current_) {
+        if (made->id > file_.id) {
             next_ = *made;
         } else {
             discard(*made);

@@ -85,7 +85,7 @@ public:
     // `call_upkeep` is set once when upkeep() has work, until it runs.
     std::uint64_t append(std::string_view line, bool& call_upkeep);
     // The end of what has been written so far.
-    spool_position end() const { return {current_, current_size_}; }
+    spool_position end() const { return {file_.id, current_size_}; }
 
     // True when upkeep() has work and no one is doing it.
     bool wants_upkeep() const;
@@ -143,8 +143,7 @@ private:
     bool seal_now_ = false;                    // a torn line ends the current segment
     bool upkeep_running_ = false;
     bool upkeep_called_ = false;               // append() asked for upkeep() since it last ran
-    std::uint64_t current_ = 0;                // file_.id
-    std::uint64_t current_size_ = 0;           // its size
+    std::uint64_t current_size_ = 0;           // file_'s size
     std::uint64_t total_bytes_ = 0;            // of every segment present
     std::uint64_t leftover_records_ = 0;
     std::map<std::uint64_t, segment_state> segments_;

@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdexcept>
@@ -14,6 +15,14 @@
 namespace obs::sdk_test {
 
 std::string url_of(unsigned short port) { return "http://127.0.0.1:" + std::to_string(port); }
+
+std::vector<std::filesystem::path> segment_files(const std::filesystem::path& spool) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(spool))
+        if (e.path().filename().string().starts_with("segment-")) out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+}
 
 std::vector<boost::json::object> stored_steps(unsigned short port, const std::string& run_id) {
     std::vector<boost::json::object> out;

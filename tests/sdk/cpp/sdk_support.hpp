@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -29,6 +30,9 @@ std::string url_of(unsigned short port);
 
 // A loopback port nobody listens on (bound, then closed).
 unsigned short closed_port();
+
+// The segment files of a C++ spool directory, in name (so id) order.
+std::vector<std::filesystem::path> segment_files(const std::filesystem::path& spool);
 
 struct proxied_request {
     std::chrono::steady_clock::time_point at;

@@ -6,8 +6,8 @@
 // when mapped) that a new spool reads back exactly; torn records are skipped;
 // files are cut to their records; a full disk (a file size limit here) refuses
 // records without leaving a torn line; the byte bound drops.
+#include "sdk_support.hpp"
 #include "spool.hpp"
-#include "tests/e2e/server_process.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 namespace e2e = obs::e2e;
+using obs::sdk_test::segment_files;
 using observability::detail::spool;
 using observability::detail::spool_options;
 using observability::detail::spool_position;
@@ -60,14 +61,6 @@ void expect_records(const std::vector<spool_record>& got, int n) {
         const auto want = record(i);
         BOOST_TEST(got[static_cast<std::size_t>(i)].line == want.substr(0, want.size() - 1));
     }
-}
-
-std::vector<std::filesystem::path> segment_files(const std::filesystem::path& dir) {
-    std::vector<std::filesystem::path> out;
-    for (const auto& e : std::filesystem::directory_iterator(dir))
-        if (e.path().filename().string().starts_with("segment-")) out.push_back(e.path());
-    std::sort(out.begin(), out.end());
-    return out;
 }
 
 const char* mode_name(bool mapped) { return mapped ? "mapped segments" : "pwrite segments"; }

@@ -51,13 +51,6 @@ void run_child_and_kill(const std::filesystem::path& spool, const std::string& u
     BOOST_TEST(WIFSIGNALED(status));
 }
 
-std::size_t segment_files(const std::filesystem::path& spool) {
-    std::size_t n = 0;
-    for (const auto& e : std::filesystem::directory_iterator(spool))
-        n += e.path().filename().string().starts_with("segment-") ? 1 : 0;
-    return n;
-}
-
 void expect_all_in_order(unsigned short port, const std::string& run, int n) {
     const auto steps = stored_steps(port, run);
     BOOST_REQUIRE_EQUAL(steps.size(), static_cast<std::size_t>(n));
@@ -71,7 +64,7 @@ BOOST_AUTO_TEST_CASE(events_logged_while_the_server_is_down_survive_a_kill_of_th
     const auto spool = dir.path() / "spool";
     constexpr int n = 3000;
     run_child_and_kill(spool, url_of(closed_port()), "spool-down", n);
-    BOOST_TEST(segment_files(spool) >= 1u);
+    BOOST_TEST(segment_files(spool).size() >= 1u);
 
     e2e::server_process server({(dir.path() / "obs.db").string(), {}, {}, true});
     observability::options o;
@@ -85,7 +78,7 @@ BOOST_AUTO_TEST_CASE(events_logged_while_the_server_is_down_survive_a_kill_of_th
         BOOST_TEST(p.stats().duplicates == 0u);
     }
     expect_all_in_order(server.port(), "spool-down", n);
-    BOOST_TEST(segment_files(spool) == 0u);  // acknowledged segments are removed
+    BOOST_TEST(segment_files(spool).size() == 0u);  // acknowledged segments are removed
 }
 
 BOOST_AUTO_TEST_CASE(a_kill_during_delivery_loses_nothing_and_stores_nothing_twice) {
